@@ -1,0 +1,5 @@
+"""Allow ``python -m aggregator``."""
+
+from .cli import main
+
+raise SystemExit(main())

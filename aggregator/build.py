@@ -1,0 +1,249 @@
+"""Run the whole pipeline: feeds.yaml in, a static site out.
+
+The stages, each a module, in the order :func:`build_site` runs them::
+
+    config.load_config(feeds.yaml)                 -> Config (stop here if it is invalid)
+    | store.sync_feeds                             -> FeedState per feed
+    | fetch.fetch_feed   (async, many at once)     -> FetchResult per feed
+    | parse.parse_feed   (worker processes)        -> ParsedFeed per fetched body
+    | store.record_*     (one transaction a feed)  -> posts persisted
+    | topics.find_topics                           -> TopicModel
+    | diamonds.pick_diamonds                       -> Diamond picks (exposure stored)
+    | render.render_site                           -> site/ (swapped in atomically)
+
+All time-dependent choices use one clock, ``now``: ``--date`` when given, so a series
+of dated builds behaves like days passing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from urllib.parse import urlsplit
+
+from .config import load_config
+from .diamonds import DiamondSettings, pick_diamonds, seed_for
+from .errors import FetchError, ParseError
+from .fetch import FetchOptions, HostLimiter, fetch_feed, make_client
+from .models import (
+    Blog,
+    BuildReport,
+    Feed,
+    FeedReport,
+    FeedState,
+    FetchedFeed,
+    FetchResult,
+    NotModified,
+    ParsedFeed,
+    Post,
+    Skipped,
+)
+from .parse import parse_feed
+from .render import DEFAULT_BASE_URL, SiteContent, render_site
+from .store import Store
+from .topics import Document, find_topics
+
+log = logging.getLogger("aggregator")
+
+FIRST_RUN_POSTS = 5  # a blog joining an existing site brings only its latest posts
+DEAD_AFTER = timedelta(days=30)  # a feed failing this long is marked dead
+TOPIC_WORDS = 400  # the topic model reads the first words of each post
+PARALLEL_PARSE_FROM = 16  # fewer fetched bodies than this are parsed in-process
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything a build needs to know; the CLI fills it from its flags."""
+
+    feeds_path: str = "feeds.yaml"
+    out_dir: str = "site"
+    state_path: str = "state/aggregator.db"
+    day: date | None = None  # --date: fixes the build's clock
+    seed: int | None = None
+    base_url: str | None = None
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    diamonds: DiamondSettings = field(default_factory=DiamondSettings)
+
+
+ProgressHook = Callable[[FetchResult, FeedReport], None]
+
+
+def build_clock(day: date | None) -> datetime:
+    """Return the build's "now": the end of ``day`` (UTC) if given, else the current time."""
+    if day is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    return datetime.combine(day, dtime(23, 59, 59), tzinfo=UTC)
+
+
+def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None) -> BuildReport:
+    """Fetch every feed in feeds.yaml, update the state, and write the site."""
+    started = time.monotonic()
+    config = load_config(options.feeds_path)  # invalid feeds.yaml: nothing is written
+    now = build_clock(options.day)
+    seed = options.seed if options.seed is not None else seed_for(now.date())
+    with Store(options.state_path) as store:
+        first_build = not store.has_posts()
+        states = store.sync_feeds(config.feeds, now)
+        reports = asyncio.run(update_feeds(config.feeds, states, store, now=now,
+                                           options=options.fetch, first_build=first_build,
+                                           on_feed=on_feed))
+        states = store.feed_states()
+        feed_urls = [f.url for f in config.feeds]
+        posts = store.posts(feed_urls)
+        blogs = [make_blog(feed, states[feed.url]) for feed in config.feeds]
+        language_of = {b.url: b.language for b in blogs}
+
+        model = find_topics(
+            [Document(id=p.uid, text=_topic_text(p), group=p.feed_url,
+                      language=p.language or language_of.get(p.feed_url)) for p in posts],
+            seed=seed, previous=store.topics(),
+        )
+        store.save_topics(model.topics, now)
+        topic_of = {uid: t.slug for t in model.topics for uid in t.post_uids}
+        dead = frozenset(b.url for b in blogs if is_dead(states[b.url], now))
+        diamonds = pick_diamonds(posts, topic_of=topic_of, history=store.features(),
+                                 now=now, seed=seed, excluded_feeds=dead,
+                                 settings=options.diamonds)
+        store.record_diamonds(now.date(), diamonds)
+
+        report = BuildReport(
+            date=now.date(), seed=seed, feeds=tuple(reports), topics=model.topics,
+            diamonds=tuple(diamonds), new_posts=sum(r.new_posts for r in reports),
+            total_posts=len(posts), seconds=0.0, out_dir=options.out_dir,
+        )
+        content = SiteContent(
+            today=now.date(), generated=now, seed=seed,
+            base_url=options.base_url or DEFAULT_BASE_URL, blogs=blogs, posts=posts,
+            topics=model.topics, misc=model.misc, diamonds=diamonds, related=model.related,
+        )
+        render_site(content, report, options.out_dir)
+    return replace(report, seconds=time.monotonic() - started)
+
+
+def _topic_text(post: Post) -> str:
+    words = post.text.split()
+    return post.title + "\n" + " ".join(words[:TOPIC_WORDS])
+
+
+def make_blog(feed: Feed, state: FeedState) -> Blog:
+    """Merge what feeds.yaml and the feed itself say about a blog."""
+    title = feed.title or state.title or (urlsplit(feed.site or feed.url).hostname or feed.url)
+    return Blog(
+        url=feed.url, slug=state.slug, title=title, site=feed.site or state.site,
+        author=feed.author, description=state.description, tags=feed.tags,
+        language=feed.language, added=feed.added, last_success=state.last_success,
+        last_error=state.last_error, consecutive_failures=state.consecutive_failures,
+    )
+
+
+def is_dead(state: FeedState, now: datetime) -> bool:
+    """Return whether a feed has been failing for :data:`DEAD_AFTER` or longer."""
+    if state.consecutive_failures == 0:
+        return False
+    since = state.last_success or state.first_seen
+    return since is not None and now - since >= DEAD_AFTER
+
+
+async def update_feeds(
+    feeds: Sequence[Feed],
+    states: dict[str, FeedState],
+    store: Store,
+    *,
+    now: datetime,
+    options: FetchOptions,
+    first_build: bool,
+    on_feed: ProgressHook | None = None,
+) -> list[FeedReport]:
+    """Fetch, parse and store every feed; return one report per feed, in feeds.yaml order.
+
+    Parsing runs in worker processes while other feeds are still downloading, and each
+    feed's results are stored in one transaction as soon as they are ready.
+    """
+    limiter = HostLimiter(options.concurrency, options.per_host)
+    executor: Executor | None = None
+    if len(feeds) >= PARALLEL_PARSE_FROM and (os.cpu_count() or 1) > 1:
+        executor = ProcessPoolExecutor(max_workers=os.cpu_count(),
+                                       mp_context=multiprocessing.get_context("spawn"))
+    loop = asyncio.get_running_loop()
+
+    async def one(feed: Feed, client: object) -> FeedReport:
+        state = states.get(feed.url)
+        result = await fetch_feed(client, feed, state, options, now=now,  # type: ignore[arg-type]
+                                  limiter=limiter)
+        value = result.value
+        parsed: ParsedFeed | ParseError | None = None
+        if isinstance(value, FetchedFeed):
+            args = (value.body, feed.url, now, value.content_type, value.final_url,
+                    feed.language)
+            if executor is not None:
+                parsed = await loop.run_in_executor(executor, _parse_job, *args)
+            else:
+                parsed = _parse_job(*args)
+        report = _store_result(store, feed, state, value, parsed, now=now,
+                               first_build=first_build)
+        if report.outcome == "failed":
+            log.warning("%s: %s", feed.url, report.reason)
+        if on_feed is not None:
+            on_feed(result, report)
+        return report
+
+    try:
+        async with make_client(options) as client:
+            return list(await asyncio.gather(*(one(feed, client) for feed in feeds)))
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+
+
+def _parse_job(body: bytes, feed_url: str, now: datetime, content_type: str | None,
+               final_url: str, language: str | None) -> ParsedFeed | ParseError:
+    """Parse one body; runs in a worker process, so errors come back as values."""
+    try:
+        return parse_feed(body, feed_url=feed_url, now=now, content_type=content_type,
+                          final_url=final_url, language=language)
+    except ParseError as e:
+        return e
+
+
+def _store_result(
+    store: Store,
+    feed: Feed,
+    state: FeedState | None,
+    value: FetchedFeed | NotModified | Skipped | FetchError,
+    parsed: ParsedFeed | ParseError | None,
+    *,
+    now: datetime,
+    first_build: bool,
+) -> FeedReport:
+    if isinstance(value, Skipped):
+        return FeedReport(feed.url, "not_modified", value.reason)
+    if isinstance(value, NotModified):
+        store.record_not_modified(feed.url, now=now)
+        return FeedReport(feed.url, "not_modified", "304 Not Modified")
+    if isinstance(value, FetchError):
+        store.record_failure(feed.url, now=now, error=str(value), status=value.status)
+        return FeedReport(feed.url, "failed", str(value))
+    if isinstance(parsed, ParseError) or parsed is None:
+        reason = f"parse: {parsed}"
+        store.record_failure(feed.url, now=now, error=reason, status=value.status)
+        return FeedReport(feed.url, "failed", reason)
+    posts: Sequence[Post] = parsed.posts
+    joining = not first_build and (state is None or state.last_success is None)
+    if joining:
+        posts = posts[:FIRST_RUN_POSTS]  # newest first: the blog joins without flooding
+    new = store.record_success(
+        feed.url, now=now, status=value.status, etag=value.etag,
+        last_modified=value.last_modified, title=parsed.title, site=parsed.site,
+        description=parsed.description, posts=posts,
+    )
+    note = f" (joined: latest {len(posts)} of {len(parsed.posts)})" if joining else ""
+    return FeedReport(feed.url, "ok", f"{len(parsed.posts)} posts, {new} new{note}",
+                      new_posts=new)

@@ -1,0 +1,47 @@
+"""Exceptions raised by the aggregator.
+
+One root, so the CLI can turn any of them into a clear message and an exit code::
+
+    AggregatorError
+    ├── ConfigError      feeds.yaml is missing, malformed or invalid (names file and line)
+    ├── FetchError       one feed could not be downloaded (kept as a value, never fails a build)
+    ├── ParseError       one feed's body is not a usable RSS/Atom document
+    └── StoreError       the SQLite state could not be read or written
+"""
+
+from __future__ import annotations
+
+
+class AggregatorError(Exception):
+    """Base class for every error the aggregator raises on purpose."""
+
+
+class ConfigError(AggregatorError):
+    """feeds.yaml (or a command-line option) is wrong; the message says where and how to fix it."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.reason = message
+        where = path or ""
+        if path and line:
+            where = f"{path}:{line}"
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class FetchError(AggregatorError):
+    """A feed could not be downloaded. ``kind`` is a short machine-readable cause."""
+
+    def __init__(self, kind: str, message: str, *, status: int | None = None) -> None:
+        self.kind = kind
+        self.message = message
+        self.status = status
+        super().__init__(f"{kind}: {message}")
+
+
+class ParseError(AggregatorError):
+    """A downloaded body is not a feed we can read."""
+
+
+class StoreError(AggregatorError):
+    """The state database could not be opened, read or written."""

@@ -1,0 +1,177 @@
+"""Turn a downloaded feed body into a :class:`ParsedFeed` of :class:`Post` records.
+
+feedparser does the reading (RSS 0.9x/1.0/2.0, Atom, broken XML, odd encodings); this
+module is the boundary where its dict-like result becomes typed records, so nothing
+downstream depends on feedparser's shapes.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from .errors import ParseError
+from .models import ParsedFeed, Post
+from .text import excerpt, html_to_text
+
+MAX_POSTS_PER_FEED = 500  # a feed with more is a dump, not a blog; keep the newest
+
+
+def parse_feed(
+    body: bytes,
+    *,
+    feed_url: str,
+    now: datetime,
+    content_type: str | None = None,
+    final_url: str | None = None,
+    language: str | None = None,
+) -> ParsedFeed:
+    """Parse ``body`` (the bytes served at ``feed_url``) into posts.
+
+    ``now`` is the build's clock: posts without a date, or dated in the future, get it
+    as their publication time (marked ``dated=False``). ``language`` (from feeds.yaml)
+    wins over the feed's own declaration. Raise :class:`ParseError` if the body is not
+    a feed at all.
+    """
+    headers = {"content-location": final_url or feed_url}
+    if content_type:
+        headers["content-type"] = content_type
+    # A file-like object, never bytes or str: feedparser would treat those as a URL or a path.
+    try:
+        data = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    except Exception as e:  # noqa: BLE001 - feedparser promises not to raise, but guard the run
+        raise ParseError(f"the feed could not be read: {e}") from e
+
+    feed_info: Any = data.get("feed", {})
+    entries = data.get("entries", [])
+    if not entries and not feed_info.get("title"):
+        raise ParseError(_not_a_feed_reason(body, data))
+
+    site = _http_url(feed_info.get("link"), final_url or feed_url)
+    feed_language = language or _clean(feed_info.get("language")) or None
+    posts: list[Post] = []
+    seen: set[str] = set()
+    for entry in entries:
+        post = _make_post(entry, feed_url=feed_url, site=site, now=now, language=feed_language)
+        if post is None or post.guid in seen:
+            continue
+        seen.add(post.guid)
+        posts.append(post)
+    if not posts and data.get("bozo"):
+        # Broken XML that yields nothing usable is a failure, not an empty blog.
+        raise ParseError(_not_a_feed_reason(body, data))
+    posts.sort(key=lambda p: p.published, reverse=True)
+
+    title = html_to_text(_clean(feed_info.get("title"))) or None
+    subtitle = html_to_text(_clean(feed_info.get("subtitle"))) or None
+    return ParsedFeed(
+        title=title,
+        site=site,
+        description=excerpt(subtitle, max_chars=280) if subtitle else None,
+        language=feed_language,
+        posts=tuple(posts[:MAX_POSTS_PER_FEED]),
+    )
+
+
+def _not_a_feed_reason(body: bytes, data: Any) -> str:
+    head = body[:512].lstrip().lower()
+    if not head:
+        return "the response was empty"
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return "the address serves an HTML page, not an RSS or Atom feed"
+    if data.get("bozo"):
+        error = data.get("bozo_exception")
+        return f"broken XML, no usable posts ({type(error).__name__}: {error})"
+    return "no feed title and no entries found; is this an RSS or Atom feed?"
+
+
+def _make_post(
+    entry: Any, *, feed_url: str, site: str | None, now: datetime, language: str | None
+) -> Post | None:
+    content_html = _best_content(entry)
+    summary_html = _clean(entry.get("summary"))
+    text = html_to_text(content_html or summary_html)
+    summary_text = html_to_text(summary_html) if summary_html else text
+
+    link = _http_url(entry.get("link"), site or feed_url)
+    raw_id = _clean(entry.get("id")) or None
+    if link is None and raw_id:
+        link = _http_url(raw_id, site or feed_url)
+    if link is None:
+        link = site
+    if link is None:
+        return None  # nothing a reader could follow
+
+    title = html_to_text(_clean(entry.get("title")))
+    if not title:
+        words = text.split()
+        title = " ".join(words[:10]) + ("…" if len(words) > 10 else "") if words else "(untitled)"
+
+    published, dated = _entry_date(entry, now)
+    guid = raw_id or _clean(entry.get("link")) or hashlib.sha1(
+        f"{title}\n{entry.get('published', '')}".encode()
+    ).hexdigest()
+
+    author = None
+    detail = entry.get("author_detail")
+    if detail and detail.get("name"):
+        author = _clean(detail.get("name"))
+    elif entry.get("author"):
+        author = _clean(entry.get("author"))
+
+    return Post(
+        feed_url=feed_url,
+        guid=guid[:2000],
+        link=link,
+        title=title[:500],
+        published=published,
+        dated=dated,
+        excerpt=excerpt(summary_text or text),
+        text=text[:100_000],
+        author=html_to_text(author)[:200] or None if author else None,
+        language=_clean(entry.get("language")) or language,
+    )
+
+
+def _best_content(entry: Any) -> str:
+    """Return the fullest HTML body the entry offers (content:encoded / atom:content)."""
+    best = ""
+    for part in entry.get("content", []) or []:
+        value = _clean(part.get("value"))
+        if len(value) > len(best):
+            best = value
+    return best
+
+
+def _entry_date(entry: Any, now: datetime) -> tuple[datetime, bool]:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed = entry.get(key)
+        if parsed:
+            try:
+                when = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+            except (OverflowError, ValueError, OSError):
+                continue
+            if when > now:
+                return now, False  # a date in the future: trust when we first saw it
+            return when, True
+    return now, False
+
+
+def _http_url(value: Any, base: str | None) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    url = urljoin(base or "", value.strip())
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def _clean(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""

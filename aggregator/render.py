@@ -1,0 +1,240 @@
+"""Write the static site: HTML pages (Jinja2), the combined RSS feed and build.json.
+
+Everything is rendered into a temporary directory next to the output and swapped in at
+the end, so a failed build leaves the previous site untouched. All page links are
+relative (``../topics/x/index.html``), so the site works opened from disk, at a domain
+root, or under a sub-path such as ``https://user.github.io/repo/``; absolute URLs (feed
+links, ``atom:link rel=self``) use ``base_url``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from .models import Blog, BuildReport, Diamond, Post, Topic
+from .topics import MISC_LABEL, MISC_SLUG
+
+FEED_ITEMS = 100  # items in the combined feed
+TOPIC_PAGE_POSTS = 60  # posts listed on a topic page
+HOME_TOPIC_POSTS = 5  # posts per topic on the home page
+BLOG_PAGE_POSTS = 30
+DEFAULT_BASE_URL = "http://localhost:8000/"  # where `aggregator serve` previews the site
+
+
+def templates_dir() -> Path:
+    """Return the templates folder: inside the installed package, or at the repo's top."""
+    installed = Path(__file__).parent / "templates"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass(frozen=True)
+class SiteContent:
+    """Everything the site shows, gathered by the build."""
+
+    today: date
+    generated: datetime
+    seed: int
+    base_url: str
+    blogs: Sequence[Blog]
+    posts: Sequence[Post]  # newest first
+    topics: Sequence[Topic]
+    misc: Sequence[str]
+    diamonds: Sequence[Diamond]
+    related: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+def render_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -> None:
+    """Render ``content`` into ``out_dir``, replacing it only once everything is written."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        _write_all(content, report, tmp)
+        _swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _swap_in(new: Path, out: Path) -> None:
+    os.chmod(new, 0o755)
+    if out.exists():
+        old = out.with_name(f".{out.name}-old-{os.getpid()}")
+        os.replace(out, old)
+        os.replace(new, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, out)
+
+
+class _Site:
+    """Lookups the templates need, computed once per build."""
+
+    def __init__(self, content: SiteContent) -> None:
+        self.content = content
+        self.base_url = content.base_url if content.base_url.endswith("/") else (
+            content.base_url + "/")
+        self.blogs = {b.url: b for b in content.blogs}
+        self.posts = {p.uid: p for p in content.posts}
+        self.topic_of: dict[str, Topic] = {}
+        for topic in content.topics:
+            for uid in topic.post_uids:
+                self.topic_of[uid] = topic
+
+    def posts_of(self, uids: Sequence[str], limit: int | None = None) -> list[Post]:
+        posts = sorted((self.posts[u] for u in uids if u in self.posts),
+                       key=lambda p: (p.published, p.uid), reverse=True)
+        return posts[:limit] if limit else posts
+
+    def absolute(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
+    site = _Site(content)
+    env = Environment(
+        loader=FileSystemLoader(templates_dir()),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["datetime"] = _display_datetime
+    env.filters["isodate"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
+
+    def page(path: str, template: str, **context: Any) -> None:
+        depth = path.count("/")
+        root = "../" * depth
+        html = env.get_template(template).render(
+            root=root, site=site, content=content, path=path,
+            blog_of=lambda post: site.blogs[post.feed_url],
+            topic_of=lambda post: site.topic_of.get(post.uid),
+            **context,
+        )
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+
+    diamond_posts = [(d, site.posts[d.post_uid]) for d in content.diamonds
+                     if d.post_uid in site.posts]
+    home_topics = [(t, site.posts_of(t.post_uids, HOME_TOPIC_POSTS)) for t in content.topics]
+    page("index.html", "index.html", diamonds=diamond_posts, topics=home_topics,
+         misc=site.posts_of(content.misc, HOME_TOPIC_POSTS), misc_label=MISC_LABEL,
+         misc_count=len(content.misc))
+
+    for topic in content.topics:
+        page(f"topics/{topic.slug}/index.html", "topic.html", topic=topic,
+             posts=site.posts_of(topic.post_uids, TOPIC_PAGE_POSTS),
+             total=len(topic.post_uids))
+    if content.misc:
+        misc_topic = Topic(slug=MISC_SLUG, label=MISC_LABEL, terms=(), post_uids=tuple(
+            content.misc))
+        page(f"topics/{MISC_SLUG}/index.html", "topic.html", topic=misc_topic,
+             posts=site.posts_of(content.misc, TOPIC_PAGE_POSTS), total=len(content.misc))
+    page("topics/index.html", "topics.html", topics=content.topics, misc_count=len(content.misc))
+
+    posts_by_blog: dict[str, list[Post]] = {}
+    for post in content.posts:
+        posts_by_blog.setdefault(post.feed_url, []).append(post)
+    blogs = sorted(content.blogs, key=lambda b: (b.title.casefold(), b.slug))
+    for blog in blogs:
+        posts = posts_by_blog.get(blog.url, [])
+        related = {p.uid: [site.posts[u] for u in content.related.get(p.uid, ())
+                           if u in site.posts] for p in posts[:BLOG_PAGE_POSTS]}
+        page(f"blogs/{blog.slug}/index.html", "blog.html", blog=blog,
+             posts=posts[:BLOG_PAGE_POSTS], total=len(posts), related=related)
+    page("blogs/index.html", "blogs.html", blogs=blogs,
+         counts={b.url: len(posts_by_blog.get(b.url, [])) for b in blogs})
+    page("about/index.html", "about.html")
+
+    style = templates_dir() / "static" / "style.css"
+    (out / "assets").mkdir(exist_ok=True)
+    shutil.copyfile(style, out / "assets" / "style.css")
+    (out / "feed.xml").write_bytes(rss_feed(site, content.posts[:FEED_ITEMS]))
+    (out / "data").mkdir(exist_ok=True)
+    (out / "data" / "build.json").write_text(build_json(report, site), encoding="utf-8")
+
+
+def _display_datetime(value: datetime) -> str:
+    utc = value.astimezone(UTC)
+    return f"{utc.day} {utc:%b %Y}, {utc:%H:%M} UTC"
+
+
+def rss_feed(site: _Site, posts: Sequence[Post]) -> bytes:
+    """Return the combined RSS 2.0 feed of ``posts`` (newest first), excerpts only."""
+    atom = "http://www.w3.org/2005/Atom"
+    dc = "http://purl.org/dc/elements/1.1/"
+    ET.register_namespace("atom", atom)
+    ET.register_namespace("dc", dc)
+    rss = ET.Element("rss", {"version": "2.0"})
+    channel = ET.SubElement(rss, "channel")
+    ET.SubElement(channel, "title").text = "Edublogs by topic: all posts"
+    ET.SubElement(channel, "link").text = site.base_url
+    ET.SubElement(channel, "description").text = (
+        "Every post from the community's education blogs, newest first.")
+    ET.SubElement(channel, "language").text = "en"
+    ET.SubElement(channel, f"{{{atom}}}link", {"href": site.absolute("feed.xml"), "rel": "self",
+                                                "type": "application/rss+xml"})
+    ET.SubElement(channel, "lastBuildDate").text = format_datetime(
+        site.content.generated.astimezone(UTC), usegmt=True)
+    ET.SubElement(channel, "generator").text = "edublog-aggregator"
+    for post in posts:
+        blog = site.blogs[post.feed_url]
+        item = ET.SubElement(channel, "item")
+        ET.SubElement(item, "title").text = post.title
+        ET.SubElement(item, "link").text = post.link
+        ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = f"edublogs:{post.uid}"
+        ET.SubElement(item, "pubDate").text = format_datetime(
+            post.published.astimezone(UTC), usegmt=True)
+        ET.SubElement(item, f"{{{dc}}}creator").text = post.author or blog.author or blog.title
+        ET.SubElement(item, "source", {"url": blog.url}).text = blog.title
+        ET.SubElement(item, "description").text = f"{post.excerpt} (From {blog.title}.)"
+    ET.indent(rss)
+    return bytes(ET.tostring(rss, encoding="utf-8", xml_declaration=True)) + b"\n"
+
+
+def build_json(report: BuildReport, site: _Site) -> str:
+    """Return the machine-readable record of the build."""
+    data = {
+        "date": report.date.isoformat(),
+        "seed": report.seed,
+        "generated": site.content.generated.astimezone(UTC).isoformat(timespec="seconds"),
+        "feeds": [
+            {"url": f.url, "outcome": f.outcome, "reason": f.reason, "new_posts": f.new_posts,
+             "slug": site.blogs[f.url].slug if f.url in site.blogs else None}
+            for f in report.feeds
+        ],
+        "topics": [
+            {"slug": t.slug, "label": t.label, "terms": list(t.terms),
+             "posts": [p.link for p in site.posts_of(t.post_uids)]}
+            for t in report.topics
+        ],
+        "misc": [p.link for p in site.posts_of(site.content.misc)],
+        "diamonds": [
+            {"link": site.posts[d.post_uid].link, "title": site.posts[d.post_uid].title,
+             "feed_url": d.feed_url, "topic": d.topic, "reason": d.reason}
+            for d in report.diamonds if d.post_uid in site.posts
+        ],
+        "summary": {
+            "feeds_ok": report.count("ok"), "feeds_not_modified": report.count("not_modified"),
+            "feeds_failed": report.count("failed"), "new_posts": report.new_posts,
+            "posts": report.total_posts, "topics": len(report.topics),
+            "diamonds": len(report.diamonds),
+        },
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

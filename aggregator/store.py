@@ -1,0 +1,398 @@
+"""The SQLite state: feeds, their fetch metadata, posts, topics and diamond history.
+
+Posts live here between runs, so a feed that fails today keeps its earlier posts on
+the site. Every feed's update is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``):
+a build killed at any moment leaves the database as it was before or after that feed,
+never in between.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import StoreError
+from .models import Diamond, Feed, FeedState, Post, Topic
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE feeds (
+    url TEXT PRIMARY KEY,              -- exactly as in feeds.yaml
+    slug TEXT NOT NULL UNIQUE,         -- assigned once, so blog URLs never change
+    title TEXT,
+    site TEXT,
+    description TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    last_fetched TEXT,
+    last_success TEXT,
+    last_status INTEGER,
+    last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE posts (
+    uid TEXT PRIMARY KEY,
+    feed_url TEXT NOT NULL REFERENCES feeds(url) ON DELETE CASCADE,
+    guid TEXT NOT NULL,
+    link TEXT NOT NULL,
+    title TEXT NOT NULL,
+    author TEXT,
+    published TEXT NOT NULL,
+    dated INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    excerpt TEXT NOT NULL,
+    text TEXT NOT NULL,
+    language TEXT
+);
+CREATE INDEX posts_feed ON posts(feed_url, published);
+CREATE TABLE topics (
+    slug TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    terms TEXT NOT NULL,               -- JSON list
+    post_uids TEXT NOT NULL,           -- JSON list, as of the last build that had this topic
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    active INTEGER NOT NULL            -- 0: dissolved; the slug is kept so it is never reused
+);
+CREATE TABLE diamonds (
+    date TEXT NOT NULL,                -- the build date that featured it
+    feed_url TEXT NOT NULL,            -- not a foreign key: history outlives a removed blog
+    post_uid TEXT NOT NULL,
+    topic TEXT,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (date, feed_url)
+);
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: dict[int, str] = {
+    # version -> SQL that brings version-1 up to it; 1 is the initial schema.
+    1: _SCHEMA,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTopic:
+    """A topic as the previous build left it."""
+
+    slug: str
+    label: str
+    terms: tuple[str, ...]
+    post_uids: tuple[str, ...]
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One past diamond."""
+
+    date: date
+    feed_url: str
+    post_uid: str
+    topic: str | None
+    reason: str
+
+
+class Store:
+    """Read and write the aggregator's state in one SQLite file (or ``":memory:"``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path}: cannot open the state database: {e}") from e
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a block as one transaction: all of it is written, or none."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path}: {e}") from e
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.DatabaseError as e:
+                raise StoreError(f"{self.path}: {e}") from e
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer version of the aggregator "
+                             f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade it")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            # One script, one transaction: a migration is applied whole or not at all.
+            self._db.executescript(
+                f"BEGIN IMMEDIATE; {MIGRATIONS[target]}; PRAGMA user_version = {target}; COMMIT;"
+            )
+
+    # -- feeds -----------------------------------------------------------------------
+
+    def feed_states(self) -> dict[str, FeedState]:
+        """Return the stored state of every known feed, by feeds.yaml URL."""
+        rows = self._db.execute("SELECT * FROM feeds").fetchall()
+        return {row["url"]: _feed_state(row) for row in rows}
+
+    def sync_feeds(self, feeds: Sequence[Feed], now: datetime) -> dict[str, FeedState]:
+        """Register new feeds (giving each a slug) and forget feeds no longer listed.
+
+        A blog removed from feeds.yaml is dropped with all its posts: a blogger who asks
+        to leave is gone from the next build. Return the state of every listed feed.
+        """
+        wanted = {feed.url for feed in feeds}
+        with self.transaction() as db:
+            known = {row[0]: row[1] for row in db.execute("SELECT url, slug FROM feeds")}
+            for url in set(known) - wanted:
+                db.execute("DELETE FROM feeds WHERE url = ?", (url,))
+            taken = {slug for url, slug in known.items() if url in wanted}
+            for feed in feeds:
+                if feed.url in known:
+                    continue
+                slug = unique_slug(blog_slug_base(feed), taken)
+                taken.add(slug)
+                db.execute("INSERT INTO feeds (url, slug, title, site, first_seen) "
+                           "VALUES (?, ?, ?, ?, ?)",
+                           (feed.url, slug, feed.title, feed.site, _ts(now)))
+        states = self.feed_states()
+        return {feed.url: states[feed.url] for feed in feeds}
+
+    def has_posts(self) -> bool:
+        """Return whether any post is stored (False on a site's very first build)."""
+        return self._db.execute("SELECT 1 FROM posts LIMIT 1").fetchone() is not None
+
+    def record_success(
+        self,
+        url: str,
+        *,
+        now: datetime,
+        status: int,
+        etag: str | None,
+        last_modified: str | None,
+        title: str | None = None,
+        site: str | None = None,
+        description: str | None = None,
+        posts: Iterable[Post] = (),
+    ) -> int:
+        """Store a successful fetch of ``url`` and its posts in one transaction.
+
+        A post already stored (same feed and entry id) is updated in place, never
+        duplicated, and keeps its first-seen time. Return how many posts were new.
+        """
+        posts = list(posts)
+        with self.transaction() as db:
+            existing = {row[0] for row in db.execute("SELECT uid FROM posts WHERE feed_url = ?",
+                                                     (url,))}
+            new = 0
+            for post in posts:
+                if post.uid not in existing:
+                    new += 1
+                    existing.add(post.uid)
+                db.execute(_UPSERT_POST, (
+                    post.uid, url, post.guid, post.link, post.title, post.author,
+                    _ts(post.published), int(post.dated), _ts(now), post.excerpt, post.text,
+                    post.language,
+                ))
+            db.execute(
+                "UPDATE feeds SET etag = ?, last_modified = ?, last_fetched = ?, last_success = ?,"
+                " last_status = ?, last_error = NULL, consecutive_failures = 0,"
+                " title = COALESCE(?, title), site = COALESCE(?, site),"
+                " description = COALESCE(?, description) WHERE url = ?",
+                (etag, last_modified, _ts(now), _ts(now), status, title, site, description, url),
+            )
+        return new
+
+    def record_not_modified(self, url: str, *, now: datetime, status: int = 304) -> None:
+        """Store that ``url`` answered 304 Not Modified (a success: the feed is healthy)."""
+        with self.transaction() as db:
+            db.execute("UPDATE feeds SET last_fetched = ?, last_success = ?, last_status = ?, "
+                       "last_error = NULL, consecutive_failures = 0 WHERE url = ?",
+                       (_ts(now), _ts(now), status, url))
+
+    def record_failure(self, url: str, *, now: datetime, error: str,
+                       status: int | None = None) -> None:
+        """Store a failed fetch; the feed's posts stay as they were."""
+        with self.transaction() as db:
+            db.execute("UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = ?, "
+                       "consecutive_failures = consecutive_failures + 1 WHERE url = ?",
+                       (_ts(now), status, error, url))
+
+    # -- posts -----------------------------------------------------------------------
+
+    def posts(self, feed_urls: Iterable[str] | None = None) -> list[Post]:
+        """Return the stored posts (of ``feed_urls`` if given), newest first."""
+        rows = self._db.execute("SELECT * FROM posts ORDER BY published DESC, uid").fetchall()
+        wanted = set(feed_urls) if feed_urls is not None else None
+        return [_post(row) for row in rows if wanted is None or row["feed_url"] in wanted]
+
+    # -- topics ----------------------------------------------------------------------
+
+    def topics(self) -> list[StoredTopic]:
+        """Return every topic ever stored, active or dissolved."""
+        rows = self._db.execute("SELECT * FROM topics ORDER BY slug").fetchall()
+        return [StoredTopic(slug=r["slug"], label=r["label"], terms=tuple(json.loads(r["terms"])),
+                            post_uids=tuple(json.loads(r["post_uids"])), active=bool(r["active"]))
+                for r in rows]
+
+    def save_topics(self, topics: Sequence[Topic], now: datetime) -> None:
+        """Make ``topics`` the active set; earlier topics not among them become dissolved."""
+        with self.transaction() as db:
+            db.execute("UPDATE topics SET active = 0")
+            for topic in topics:
+                db.execute(
+                    "INSERT INTO topics (slug, label, terms, post_uids, first_seen, last_seen,"
+                    " active) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT(slug) DO UPDATE SET"
+                    " label = excluded.label, terms = excluded.terms,"
+                    " post_uids = excluded.post_uids, last_seen = excluded.last_seen, active = 1",
+                    (topic.slug, topic.label, json.dumps(list(topic.terms)),
+                     json.dumps(list(topic.post_uids)), _ts(now), _ts(now)),
+                )
+
+    # -- diamonds --------------------------------------------------------------------
+
+    def record_diamonds(self, day: date, diamonds: Sequence[Diamond]) -> None:
+        """Store the picks of ``day``, replacing any earlier picks for that same day.
+
+        Re-running a build for the same date therefore never counts exposure twice.
+        """
+        with self.transaction() as db:
+            db.execute("DELETE FROM diamonds WHERE date = ?", (day.isoformat(),))
+            for d in diamonds:
+                db.execute("INSERT INTO diamonds (date, feed_url, post_uid, topic, reason) "
+                           "VALUES (?, ?, ?, ?, ?)",
+                           (day.isoformat(), d.feed_url, d.post_uid, d.topic, d.reason))
+
+    def features(self, before: date | None = None) -> list[Feature]:
+        """Return past diamonds (strictly before ``before`` if given), oldest first."""
+        sql = "SELECT * FROM diamonds"
+        args: tuple[str, ...] = ()
+        if before is not None:
+            sql += " WHERE date < ?"
+            args = (before.isoformat(),)
+        rows = self._db.execute(sql + " ORDER BY date, feed_url", args).fetchall()
+        return [Feature(date=date.fromisoformat(r["date"]), feed_url=r["feed_url"],
+                        post_uid=r["post_uid"], topic=r["topic"], reason=r["reason"])
+                for r in rows]
+
+    # -- meta ------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        """Return a stored setting, or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a setting."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+_UPSERT_POST = """
+INSERT INTO posts (uid, feed_url, guid, link, title, author, published, dated, first_seen,
+                   excerpt, text, language)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(uid) DO UPDATE SET
+    link = excluded.link, title = excluded.title, author = excluded.author,
+    excerpt = excluded.excerpt, text = excluded.text, language = excluded.language,
+    -- an undated post keeps the time we first saw it
+    published = CASE WHEN excluded.dated THEN excluded.published ELSE posts.published END,
+    dated = MAX(posts.dated, excluded.dated)
+"""
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _feed_state(row: sqlite3.Row) -> FeedState:
+    return FeedState(
+        url=row["url"], slug=row["slug"], title=row["title"], site=row["site"],
+        description=row["description"], etag=row["etag"], last_modified=row["last_modified"],
+        last_fetched=_dt(row["last_fetched"]), last_success=_dt(row["last_success"]),
+        last_status=row["last_status"], last_error=row["last_error"],
+        consecutive_failures=row["consecutive_failures"], first_seen=_dt(row["first_seen"]),
+    )
+
+
+def _post(row: sqlite3.Row) -> Post:
+    published = _dt(row["published"])
+    assert published is not None
+    return Post(
+        feed_url=row["feed_url"], guid=row["guid"], link=row["link"], title=row["title"],
+        author=row["author"], published=published, dated=bool(row["dated"]),
+        excerpt=row["excerpt"], text=row["text"], language=row["language"],
+        first_seen=_dt(row["first_seen"]),
+    )
+
+
+def slugify(text: str, *, max_length: int = 60) -> str:
+    """Return a lowercase ASCII slug of ``text`` ("Ms. Café's Blog" -> "ms-cafe-s-blog")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-")
+
+
+_FEED_PATH_NOISE = frozenset({"feed", "feeds", "rss", "atom", "posts", "default", "xml", "index",
+                              "blog", "rss2", "atom.xml", "rss.xml", "feed.xml", "index.xml"})
+
+
+def blog_slug_base(feed: Feed) -> str:
+    """Return the preferred slug of a blog: from its title, else from its feed URL."""
+    if feed.title:
+        slug = slugify(feed.title)
+        if slug:
+            return slug
+    parts = urlsplit(feed.url)
+    host = (parts.hostname or "blog").removeprefix("www.")
+    path = [p for p in parts.path.split("/") if p and p.lower() not in _FEED_PATH_NOISE]
+    return slugify("-".join([host, *path])) or "blog"
+
+
+def unique_slug(base: str, taken: set[str]) -> str:
+    """Return ``base``, or ``base-2``, ``base-3``... whichever is not in ``taken``."""
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug

@@ -1,0 +1,239 @@
+"""End-to-end builds: feeds.yaml + a real HTTP server on 127.0.0.1 -> a site on disk."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from aggregator.cli import main
+
+from .conftest import FeedServer
+from .fakes import Entry, FeedDoc, feeds_yaml, subject_blog
+
+DAY = "2026-11-20"
+END = datetime(2026, 11, 20, 9, tzinfo=UTC)
+
+
+def serve_three_blogs(feed_server: FeedServer, n: int = 8) -> list[str]:
+    return [
+        feed_server.serve("/phonics.xml", subject_blog("phonics", "phonics", n=n, end=END).rss()),
+        feed_server.serve("/maths.xml", subject_blog("maths", "maths", n=n, end=END).atom()),
+        feed_server.serve("/library.xml", subject_blog("library", "library", n=n, end=END).rss()),
+    ]
+
+
+def build(tmp_path: Path, *extra: str, day: str = DAY, out: str = "site") -> int:
+    return main([
+        "build", "--feeds", str(tmp_path / "feeds.yaml"), "--out", str(tmp_path / out),
+        "--state", str(tmp_path / "state.db"), "--date", day, "--allow-private-hosts",
+        "--min-interval", "0", *extra,
+    ])
+
+
+def build_json(tmp_path: Path, out: str = "site") -> dict:
+    return json.loads((tmp_path / out / "data" / "build.json").read_text())
+
+
+def test_build_writes_the_site(tmp_path: Path, feed_server: FeedServer,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    urls = serve_three_blogs(feed_server)
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+
+    assert build(tmp_path) == 0
+
+    site = tmp_path / "site"
+    data = build_json(tmp_path)
+    assert data["date"] == DAY and isinstance(data["seed"], int)
+    assert [f["url"] for f in data["feeds"]] == urls
+    assert {f["outcome"] for f in data["feeds"]} == {"ok"}
+    assert data["topics"], "posts are grouped into topics"
+    for topic in data["topics"]:
+        assert {"slug", "label", "posts"} <= topic.keys()
+        assert (site / "topics" / topic["slug"] / "index.html").is_file()
+    assert 1 <= len(data["diamonds"]) <= 3  # at most one per blog
+    assert len({d["feed_url"] for d in data["diamonds"]}) == len(data["diamonds"])
+    for diamond in data["diamonds"]:
+        assert {"link", "feed_url", "topic", "reason"} <= diamond.keys()
+        assert diamond["feed_url"] in urls
+
+    home = (site / "index.html").read_text()
+    assert "Diamonds in the rough" in home
+    assert "https://phonics.example/post-0/" in home  # links out to the original post
+    slugs = [f["slug"] for f in data["feeds"]]
+    assert len(set(slugs)) == 3  # unique per blog, though all three share one host
+    for slug in slugs:
+        assert (site / "blogs" / slug / "index.html").is_file()
+
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert not feed.bozo
+    assert len(feed.entries) == 24
+    dates = [e.published_parsed for e in feed.entries]
+    assert dates == sorted(dates, reverse=True)  # newest first
+
+    out = capsys.readouterr().out
+    assert "3 ok, 0 unchanged, 0 failed" in out
+    assert "24 new" in out
+
+
+def test_rerun_never_duplicates_posts(tmp_path: Path, feed_server: FeedServer) -> None:
+    urls = serve_three_blogs(feed_server)
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+    assert build(tmp_path) == 0
+    # The next day: one blog adds a post, the others change nothing.
+    doc = subject_blog("phonics", "phonics", n=8, end=END)
+    doc.entries.insert(0, Entry("Brand new", "https://phonics.example/new/",
+                                END + timedelta(days=1), html="<p>News.</p>"))
+    feed_server.serve("/phonics.xml", doc.rss())
+    assert build(tmp_path, day="2026-11-21") == 0
+
+    data = build_json(tmp_path)
+    outcomes = {f["url"]: f["outcome"] for f in data["feeds"]}
+    assert outcomes[urls[0]] == "ok"
+    assert outcomes[urls[1]] == outcomes[urls[2]] == "not_modified"  # conditional GET
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 25
+        assert db.execute("SELECT COUNT(DISTINCT link) FROM posts").fetchone()[0] == 25
+
+
+def test_failing_feed_keeps_its_posts(tmp_path: Path, feed_server: FeedServer,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    urls = serve_three_blogs(feed_server)
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+    assert build(tmp_path) == 0
+    feed_server.serve("/maths.xml", b"<html>oops</html>", status=500)
+    feed_server.serve("/library.xml", b"<rss><channel><item><title>broken", etag=False,
+                      content_type="text/html")
+
+    assert build(tmp_path, day="2026-11-21") == 0
+
+    data = build_json(tmp_path)
+    outcomes = {f["url"]: (f["outcome"], f["reason"]) for f in data["feeds"]}
+    assert outcomes[urls[1]][0] == "failed" and "500" in outcomes[urls[1]][1]
+    assert outcomes[urls[2]][0] == "failed"
+    slug = {f["url"]: f["slug"] for f in data["feeds"]}[urls[1]]
+    maths_page = (tmp_path / "site" / "blogs" / slug / "index.html").read_text()
+    assert "https://maths.example/post-0/" in maths_page
+    assert "https://maths.example/post-0/" in (tmp_path / "site" / "feed.xml").read_text()
+    out = capsys.readouterr()
+    assert "1 failed" in out.out or "2 failed" in out.out
+    assert urls[1] in out.out and "500" in out.out
+
+
+def test_unreachable_feed_is_reported_not_fatal(tmp_path: Path, feed_server: FeedServer) -> None:
+    urls = serve_three_blogs(feed_server)
+    dead = "http://127.0.0.1:9/feed.xml"  # nothing listens on the discard port
+    missing = feed_server.url("/nowhere.xml")
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml([*urls, dead, missing]))
+    assert build(tmp_path) == 0
+    data = build_json(tmp_path)
+    reasons = {f["url"]: f for f in data["feeds"]}
+    assert reasons[dead]["outcome"] == "failed" and "connection" in reasons[dead]["reason"]
+    assert reasons[missing]["outcome"] == "failed" and "404" in reasons[missing]["reason"]
+
+
+def test_bad_feeds_yaml_stops_before_writing(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "feeds.yaml").write_text("feeds:\n  - url: https://a.example/feed\n"
+                                         "  - title: no url here\n")
+    assert build(tmp_path) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'feeds.yaml'}:3:" in err and "missing 'url'" in err
+    assert not (tmp_path / "site").exists()
+    assert not (tmp_path / "state.db").exists()
+
+
+def test_same_date_builds_are_identical(tmp_path: Path, feed_server: FeedServer) -> None:
+    urls = serve_three_blogs(feed_server)
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "feeds.yaml").write_text(feeds_yaml(urls))
+        assert build(tmp_path / run) == 0
+    files_a = sorted(p.relative_to(tmp_path / "a" / "site")
+                     for p in (tmp_path / "a" / "site").rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(tmp_path / "b" / "site")
+                     for p in (tmp_path / "b" / "site").rglob("*") if p.is_file())
+    assert files_a == files_b
+    for rel in files_a:
+        assert (tmp_path / "a" / "site" / rel).read_bytes() == \
+            (tmp_path / "b" / "site" / rel).read_bytes(), rel
+
+
+def test_seed_changes_the_draw_only(tmp_path: Path, feed_server: FeedServer) -> None:
+    urls = [feed_server.serve(f"/b{i}.xml", subject_blog(f"b{i}", "phonics", n=3, end=END).rss())
+            for i in range(8)]
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+    picks = set()
+    for seed in range(4):
+        assert build(tmp_path, "--seed", str(seed), out=f"site{seed}") == 0
+        data = build_json(tmp_path, f"site{seed}")
+        assert data["seed"] == seed
+        picks.add(tuple(d["link"] for d in data["diamonds"]))
+    assert len(picks) > 1
+
+
+def test_a_joining_blog_brings_only_its_latest_posts(tmp_path: Path,
+                                                     feed_server: FeedServer) -> None:
+    first = feed_server.serve("/a.xml", subject_blog("a", "maths", n=12, end=END).rss())
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml([first]))
+    assert build(tmp_path) == 0  # the site's first build takes everything
+    late = feed_server.serve("/b.xml", subject_blog("b", "library", n=12, end=END).rss())
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml([first, late]))
+    assert build(tmp_path, day="2026-11-21") == 0
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        counts = dict(db.execute("SELECT feed_url, COUNT(*) FROM posts GROUP BY feed_url"))
+        newest = db.execute("SELECT MAX(published) FROM posts WHERE feed_url = ?",
+                            (late,)).fetchone()[0]
+    assert counts == {first: 12, late: 5}
+    assert newest.startswith("2026-11-20")
+
+
+def test_removed_blog_disappears(tmp_path: Path, feed_server: FeedServer) -> None:
+    urls = serve_three_blogs(feed_server)
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+    assert build(tmp_path) == 0
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls[:2]))
+    assert build(tmp_path, day="2026-11-21") == 0
+    site = tmp_path / "site"
+    assert len(list((site / "blogs").glob("*/index.html"))) == 2
+    assert "library.example" not in (site / "feed.xml").read_text()
+    assert "library.example" not in (site / "index.html").read_text()
+
+
+def test_python_dash_m_runs_the_cli(tmp_path: Path, feed_server: FeedServer) -> None:
+    urls = serve_three_blogs(feed_server, n=3)
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+    result = subprocess.run(
+        [sys.executable, "-m", "aggregator", "build", "--feeds", str(tmp_path / "feeds.yaml"),
+         "--out", str(tmp_path / "site"), "--state", str(tmp_path / "s.db"),
+         "--allow-private-hosts", "--date", DAY],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "3 ok" in result.stdout
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_hostile_html_never_reaches_a_page(tmp_path: Path, feed_server: FeedServer) -> None:
+    doc = FeedDoc("Evil <b>blog</b>", "https://evil.example/", [Entry(
+        title="<script>alert(1)</script>Nice title",
+        link="https://evil.example/1/", published=END,
+        html='<p onclick="x()">Text</p><script>alert("x")</script>'
+             '<img src=x onerror="alert(2)"><a href="javascript:alert(3)">link</a>',
+    )])
+    url = feed_server.serve("/evil.xml", doc.rss())
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml([url]))
+    assert build(tmp_path) == 0
+    for page in (tmp_path / "site").rglob("*.html"):
+        html = page.read_text()
+        assert "<script" not in html.lower(), page
+        assert "onerror" not in html and "onclick" not in html, page
+        assert "javascript:" not in html, page
+    feed = (tmp_path / "site" / "feed.xml").read_text()
+    assert "<script" not in feed and "&lt;script" not in feed
