@@ -63,7 +63,7 @@ def parse_feed(
             continue
         seen.add(post.guid)
         posts.append(post)
-    if not posts and data.get("bozo"):
+    if not posts and _is_broken(data):
         # Broken XML that yields nothing usable is a failure, not an empty blog.
         raise ParseError(_not_a_feed_reason(body, data))
     posts.sort(key=lambda p: p.published, reverse=True)
@@ -79,13 +79,24 @@ def parse_feed(
     )
 
 
+# feedparser flags these as "bozo", but they do not stop it reading the feed.
+_BENIGN_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+
+
+def _is_broken(data: Any) -> bool:
+    return bool(data.get("bozo")) and not isinstance(data.get("bozo_exception"), _BENIGN_BOZO)
+
+
 def _not_a_feed_reason(body: bytes, data: Any) -> str:
     head = body[:512].lstrip().lower()
     if not head:
         return "the response was empty"
     if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
         return "the address serves an HTML page, not an RSS or Atom feed"
-    if data.get("bozo"):
+    if not data.get("version"):
+        start = body[:40].decode("utf-8", "replace").strip()
+        return f"not an RSS or Atom feed (it starts with {start!r})"
+    if _is_broken(data):
         error = data.get("bozo_exception")
         return f"broken XML, no usable posts ({type(error).__name__}: {error})"
     return "no feed title and no entries found; is this an RSS or Atom feed?"

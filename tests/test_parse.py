@@ -1,0 +1,147 @@
+"""parse.py: real feedparser on real feed XML -> Post records."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aggregator.errors import ParseError
+from aggregator.parse import parse_feed
+from aggregator.text import excerpt, html_to_text
+
+from .fakes import Entry, FeedDoc
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+URL = "https://blog.example/feed.xml"
+
+
+def parse(body: bytes, **kwargs: object) -> list:
+    return list(parse_feed(body, feed_url=URL, now=NOW, **kwargs).posts)  # type: ignore[arg-type]
+
+
+def test_rss_entries_become_posts() -> None:
+    doc = FeedDoc("My blog", "https://blog.example/", [
+        Entry("First", "https://blog.example/1/", NOW - timedelta(days=1),
+              html="<p>Hello <b>class</b>.</p><p>Second paragraph.</p>", author="Ms. Ada"),
+        Entry("Second", "https://blog.example/2/", NOW - timedelta(days=2)),
+    ])
+    feed = parse_feed(doc.rss(), feed_url=URL, now=NOW)
+    assert feed.title == "My blog" and feed.site == "https://blog.example/"
+    first = feed.posts[0]
+    assert first.title == "First" and first.link == "https://blog.example/1/"
+    assert first.author == "Ms. Ada"
+    assert first.published == NOW - timedelta(days=1) and first.dated
+    assert first.text == "Hello class.\nSecond paragraph."
+    assert first.excerpt == "Hello class. Second paragraph."
+    assert first.guid == "https://blog.example/1/"  # no <guid>: falls back to the link
+    assert first.published.tzinfo is not None
+
+
+def test_atom_updated_date_is_used_when_published_is_missing() -> None:
+    doc = FeedDoc("Atom blog", "https://blog.example/", [
+        Entry("Only updated", "https://blog.example/a/", datetime(2026, 3, 1, 8, tzinfo=UTC),
+              guid="tag:blog.example,2026:a"),
+    ])
+    post = parse(doc.atom())[0]
+    assert post.published == datetime(2026, 3, 1, 8, tzinfo=UTC)
+    assert post.guid == "tag:blog.example,2026:a"
+
+
+def test_missing_and_future_dates_fall_back_to_first_seen() -> None:
+    doc = FeedDoc("b", "https://blog.example/", [
+        Entry("undated", "https://blog.example/u/", None),
+        Entry("future", "https://blog.example/f/", NOW + timedelta(days=30)),
+    ])
+    posts = {p.title: p for p in parse(doc.rss())}
+    for title in ("undated", "future"):
+        assert posts[title].published == NOW
+        assert posts[title].dated is False
+
+
+def test_relative_links_are_resolved_against_the_feed() -> None:
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            b"<link>https://blog.example/</link><item><title>x</title><link>/posts/x/</link>"
+            b"</item><item><title>js</title><link>javascript:alert(1)</link></item>"
+            b"</channel></rss>")
+    posts = {p.title: p for p in parse(body)}
+    assert posts["x"].link == "https://blog.example/posts/x/"
+    assert posts["js"].link == "https://blog.example/"  # never a javascript: link
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b"", "empty"),
+    (b"<!DOCTYPE html><html><body>Blog</body></html>", "HTML page"),
+    (b"<rss><channel><item><title>cut off", "broken XML"),
+    (b"404 NOT FOUND", "RSS or Atom"),
+])
+def test_not_a_feed_raises_a_clear_error(body: bytes, reason: str) -> None:
+    with pytest.raises(ParseError, match=reason):
+        parse_feed(body, feed_url=URL, now=NOW)
+
+
+def test_a_body_that_looks_like_a_path_is_not_opened() -> None:
+    # feedparser treats str/bytes as a URL or file name; we must hand it the bytes only.
+    with pytest.raises(ParseError):
+        parse_feed(b"/etc/passwd", feed_url=URL, now=NOW)
+
+
+def test_html_to_text_drops_scripts_and_markup() -> None:
+    markup = ('<p onclick="x()">Read <a href="javascript:alert(1)">this</a></p>'
+              "<script>alert('x')</script><style>p{}</style><iframe src=x></iframe>"
+              "<ul><li>one</li><li>two &amp; three</li></ul>")
+    assert html_to_text(markup) == "Read this\none\ntwo & three"
+
+
+def test_excerpt_cuts_at_a_sentence() -> None:
+    text = "First sentence here. " * 30
+    short = excerpt(text, max_chars=100)
+    assert len(short) <= 100 and short.endswith(".")
+    assert excerpt("word " * 200, max_chars=50).endswith("…")
+
+
+def _manifest(shared: Path, folder: str) -> list[dict]:
+    return json.loads((shared / "corpora" / folder / "MANIFEST.json").read_text())
+
+
+def test_feedparser_samples_never_crash_or_leak_markup(shared: Path) -> None:
+    """Every sample either parses into plain-text posts or raises ParseError."""
+    root = shared / "corpora" / "feedparser-samples"
+    parsed = 0
+    for item in _manifest(shared, "feedparser-samples"):
+        body = (root / item["path"]).read_bytes()
+        try:
+            feed = parse_feed(body, feed_url="https://samples.example/feed",
+                              now=NOW, content_type=None)
+        except ParseError:
+            continue
+        parsed += 1
+        for post in feed.posts:
+            for text in (post.title, post.excerpt, post.text):
+                assert "<script" not in text.lower(), item["path"]
+            assert post.link.startswith(("http://", "https://")), item["path"]
+            assert post.published.tzinfo is not None
+    assert parsed > 250  # the rest are feed-level fixtures with no entries
+
+
+def test_real_feeds_parse(shared: Path) -> None:
+    root = shared / "corpora" / "real-feeds" / "podsearch-2012"
+    ok = 0
+    for item in _manifest(shared, "real-feeds/podsearch-2012"):
+        body = (root / item["file"]).read_bytes()
+        try:
+            feed = parse_feed(body, feed_url="https://real.example/feed", now=NOW)
+        except ParseError:
+            continue
+        ok += bool(feed.posts)
+    assert ok >= 45
+
+
+def test_broken_responses_are_parse_errors(shared: Path) -> None:
+    root = shared / "corpora" / "real-feeds" / "broken-responses"
+    for item in _manifest(shared, "real-feeds/broken-responses"):
+        body = (root / item["file"]).read_bytes()
+        with pytest.raises(ParseError):
+            parse_feed(body, feed_url="https://real.example/feed", now=NOW)
