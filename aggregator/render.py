@@ -16,14 +16,14 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from . import syndication
 from .models import Blog, BuildReport, Diamond, Post, Topic
+from .syndication import Channel, Item, Outline, stable_id
 from .topics import MISC_LABEL, MISC_SLUG
 
 FEED_ITEMS = 100  # items in the combined feed
@@ -165,7 +165,22 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
     style = templates_dir() / "static" / "style.css"
     (out / "assets").mkdir(exist_ok=True)
     shutil.copyfile(style, out / "assets" / "style.css")
-    (out / "feed.xml").write_bytes(rss_feed(site, content.posts[:FEED_ITEMS]))
+    _write_feeds(site, "", "Edublogs by topic: all posts",
+                 "Every post from the community's education blogs, newest first.",
+                 "index.html", content.posts, out)
+    (out / "blogs.opml").write_bytes(syndication.opml(
+        "Edublogs by topic: every blog", _blog_outlines(blogs), created=content.generated))
+    for topic in content.topics:
+        topic_posts = site.posts_of(topic.post_uids)
+        _write_feeds(site, f"topics/{topic.slug}/", f"{topic.label} · Edublogs by topic",
+                     f"Posts about {topic.label}, newest first.",
+                     f"topics/{topic.slug}/index.html", topic_posts, out)
+        writers = sorted({p.feed_url for p in topic_posts})
+        (out / "topics" / topic.slug / "blogs.opml").write_bytes(syndication.opml(
+            f"Blogs writing about {topic.label}",
+            _blog_outlines(sorted((site.blogs[u] for u in writers),
+                                  key=lambda b: (b.title.casefold(), b.slug))),
+            created=content.generated))
     (out / "data").mkdir(exist_ok=True)
     (out / "data" / "build.json").write_text(build_json(report, site), encoding="utf-8")
 
@@ -175,37 +190,34 @@ def _display_datetime(value: datetime) -> str:
     return f"{utc.day} {utc:%b %Y}, {utc:%H:%M} UTC"
 
 
-def rss_feed(site: _Site, posts: Sequence[Post]) -> bytes:
-    """Return the combined RSS 2.0 feed of ``posts`` (newest first), excerpts only."""
-    atom = "http://www.w3.org/2005/Atom"
-    dc = "http://purl.org/dc/elements/1.1/"
-    ET.register_namespace("atom", atom)
-    ET.register_namespace("dc", dc)
-    rss = ET.Element("rss", {"version": "2.0"})
-    channel = ET.SubElement(rss, "channel")
-    ET.SubElement(channel, "title").text = "Edublogs by topic: all posts"
-    ET.SubElement(channel, "link").text = site.base_url
-    ET.SubElement(channel, "description").text = (
-        "Every post from the community's education blogs, newest first.")
-    ET.SubElement(channel, "language").text = "en"
-    ET.SubElement(channel, f"{{{atom}}}link", {"href": site.absolute("feed.xml"), "rel": "self",
-                                                "type": "application/rss+xml"})
-    ET.SubElement(channel, "lastBuildDate").text = format_datetime(
-        site.content.generated.astimezone(UTC), usegmt=True)
-    ET.SubElement(channel, "generator").text = "edublog-aggregator"
-    for post in posts:
-        blog = site.blogs[post.feed_url]
-        item = ET.SubElement(channel, "item")
-        ET.SubElement(item, "title").text = post.title
-        ET.SubElement(item, "link").text = post.link
-        ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = f"edublogs:{post.uid}"
-        ET.SubElement(item, "pubDate").text = format_datetime(
-            post.published.astimezone(UTC), usegmt=True)
-        ET.SubElement(item, f"{{{dc}}}creator").text = post.author or blog.author or blog.title
-        ET.SubElement(item, "source", {"url": blog.url}).text = blog.title
-        ET.SubElement(item, "description").text = f"{post.excerpt} (From {blog.title}.)"
-    ET.indent(rss)
-    return bytes(ET.tostring(rss, encoding="utf-8", xml_declaration=True)) + b"\n"
+def post_item(site: _Site, post: Post) -> Item:
+    """Return ``post`` as a feed item crediting its blog and author."""
+    blog = site.blogs[post.feed_url]
+    return Item(
+        id=stable_id("post", post.feed_url, post.guid), title=post.title, link=post.link,
+        published=post.published, summary=f"{post.excerpt} (From {blog.title}.)",
+        author=post.author or blog.author or blog.title, source_title=blog.title,
+        source_url=blog.url,
+    )
+
+
+def _write_feeds(site: _Site, path: str, title: str, description: str, page: str,
+                 posts: Sequence[Post], out: Path, extra: Sequence[Item] = ()) -> None:
+    """Write ``path``feed.xml (RSS 2.0) and ``path``atom.xml (Atom 1.0) for ``posts``."""
+    items = [*extra, *(post_item(site, p) for p in posts[:FEED_ITEMS])]
+    updated = max((i.published for i in items), default=site.content.generated)
+    for name, writer in (("feed.xml", syndication.rss), ("atom.xml", syndication.atom)):
+        channel = Channel(title=title, description=description,
+                          self_url=site.absolute(path + name), site_url=site.absolute(page),
+                          updated=updated)
+        target = out / path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(writer(channel, items))
+
+
+def _blog_outlines(blogs: Sequence[Blog]) -> list[Outline]:
+    return [Outline(title=b.title, xml_url=b.url, html_url=b.site, language=b.language,
+                    description=b.description) for b in blogs]
 
 
 def build_json(report: BuildReport, site: _Site) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -100,6 +101,12 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
     """Start a real HTTP server on 127.0.0.1 for the test; stop it afterwards."""
+    with _start_server() as server:
+        yield server
+
+
+@contextmanager
+def _start_server() -> Iterator[FeedServer]:
     server = FeedServer(base="", routes={}, requests=[])
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(server))
     httpd.daemon_threads = True
