@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import re
+import shutil
+import subprocess
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -153,3 +158,34 @@ def test_topic_feeds_and_opml(site: Path) -> None:
         assert outlines and all(o.get("xmlUrl", "").startswith("http") for o in outlines)
     everything = ET.fromstring((site / "blogs.opml").read_bytes())
     assert len(everything.findall("body/outline")) == 3
+
+
+@pytest.mark.skipif(shutil.which("newsboat") is None,
+                    reason="newsboat (a real feed reader, apt install newsboat) is not installed")
+def test_a_real_feed_reader_lists_every_item(site: Path, tmp_path: Path) -> None:
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        feeds = ["feed.xml", "atom.xml", *(p.relative_to(site).as_posix()
+                                           for p in sorted(site.glob("topics/*/feed.xml")))]
+        for i, name in enumerate(feeds):
+            expected = len(feedparser.parse((site / name).read_bytes()).entries)
+            urls = tmp_path / f"urls{i}"
+            urls.write_text(base + name + "\n")
+            result = subprocess.run(
+                ["newsboat", "-u", str(urls), "-c", str(tmp_path / f"cache{i}.db"),
+                 "-C", "/dev/null", "-x", "reload", "print-unread"],
+                capture_output=True, text=True, timeout=60,
+            )
+            assert result.returncode == 0, result.stderr
+            assert result.stdout.strip() == f"{expected} unread articles", name
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass

@@ -1,0 +1,138 @@
+"""The demo site in a real headless Chromium: rendering, navigation, phone width, axe-core.
+
+Needs Debian's chromium (/usr/bin/chromium) and the playwright + axe-playwright-python
+packages; skipped with a reason where they are absent (.ci/run installs them).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
+                                 reason="axe-playwright-python is not installed")
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (apt install chromium)",
+                allow_module_level=True)
+
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Build the demo site and serve it on 127.0.0.1; yield its base URL."""
+    out = tmp_path_factory.mktemp("browser") / "site"
+    # In a subprocess: Playwright's sync API keeps an event loop running in this one.
+    subprocess.run([sys.executable, "-m", "aggregator", "demo", "--out", str(out),
+                    "--date", "2026-11-23"], check=True, capture_output=True, timeout=300)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def _page_types(base: str, page: Any) -> dict[str, str]:
+    """Return one URL per page type, found by following the site's own links."""
+    page.goto(base + "index.html")
+    topic = page.locator("#topics-heading ~ section h3 a").first.get_attribute("href")
+    blog = page.locator(".post .meta a").first.get_attribute("href")
+    urls = {
+        "home": base + "index.html",
+        "topic": base + topic,
+        "topics": base + "topics/index.html",
+        "blog": base + blog,
+        "blogs": base + "blogs/index.html",
+        "about": base + "about/index.html",
+    }
+    for name, path in (("status", "status/index.html"), ("diamonds", "diamonds/index.html"),
+                       ("fairness", "fairness/index.html"), ("404", "404.html")):
+        if page.request.get(base + path).ok:
+            urls[name] = base + path
+    return urls
+
+
+def test_home_renders_diamonds_and_topics(browser: Any, demo_site: str) -> None:
+    page = browser.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(demo_site) else outside.append(r.url))
+    page.goto(demo_site + "index.html")
+    assert page.locator("h1").first.inner_text() == "Diamonds in the rough"
+    assert page.locator(".diamond-list > li").count() == 5
+    assert page.locator("#topics-heading ~ section").count() >= 6
+    assert outside == [], "the site must make no third-party requests"
+
+
+def test_topic_navigation(browser: Any, demo_site: str) -> None:
+    page = browser.new_page()
+    page.goto(demo_site + "index.html")
+    link = page.locator("#topics-heading ~ section h3 a").first
+    label = link.inner_text()
+    link.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == label
+    assert page.locator(".post").count() > 0
+    page.locator("nav >> text=Topics").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("topics/index.html")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_phone_width_has_no_horizontal_scroll(browser: Any, demo_site: str,
+                                              scheme: str) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, color_scheme=scheme)
+    page = context.new_page()
+    for url in _page_types(demo_site, page).values():
+        page.goto(url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{url} is {width}px wide at a 360px viewport"
+    context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_type_passes_axe(browser: Any, demo_site: str, scheme: str) -> None:
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    axe = axe_module.Axe()
+    failures = {}
+    for name, url in _page_types(demo_site, page).items():
+        page.goto(url)
+        result = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+        if result.violations_count:
+            failures[name] = result.generate_report()
+    context.close()
+    assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
