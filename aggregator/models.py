@@ -109,6 +109,7 @@ class Post:
     dated: bool = True  # False: no usable date in the feed; `published` is when first seen
     language: str | None = None
     first_seen: datetime | None = None
+    excerpt_html: str = ""  # sanitised HTML excerpt (aggregator.sanitize); "" if none
 
     @property
     def uid(self) -> str:

@@ -18,8 +18,10 @@ import feedparser
 
 from .errors import ParseError
 from .models import ParsedFeed, Post
+from .sanitize import excerpt_html
 from .text import excerpt, html_to_text
 
+EXCERPT_CHARS = 400  # text characters of the HTML excerpt shown on pages
 MAX_POSTS_PER_FEED = 500  # a feed with more is a dump, not a blog; keep the newest
 
 
@@ -144,6 +146,7 @@ def _make_post(
         published=published,
         dated=dated,
         excerpt=excerpt(summary_text or text),
+        excerpt_html=excerpt_html(summary_html or content_html, max_chars=EXCERPT_CHARS),
         text=text[:100_000],
         author=html_to_text(author)[:200] or None if author else None,
         language=_clean(entry.get("language")) or language,

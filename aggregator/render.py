@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from . import syndication
 from .models import Blog, BuildReport, Diamond, Post, Topic
+from .sanitize import clean_html
 from .syndication import Channel, Item, Outline, stable_id
 from .topics import MISC_LABEL, MISC_SLUG
 
@@ -115,6 +117,7 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
         keep_trailing_newline=True,
     )
     env.filters["datetime"] = _display_datetime
+    env.filters["safe_html"] = lambda value: Markup(clean_html(value))  # sanitised again
     env.filters["isodate"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
 
     def page(path: str, template: str, **context: Any) -> None:

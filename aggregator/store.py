@@ -51,6 +51,7 @@ CREATE TABLE posts (
     dated INTEGER NOT NULL,
     first_seen TEXT NOT NULL,
     excerpt TEXT NOT NULL,
+    excerpt_html TEXT NOT NULL DEFAULT '',
     text TEXT NOT NULL,
     language TEXT
 );
@@ -227,7 +228,7 @@ class Store:
                 db.execute(_UPSERT_POST, (
                     post.uid, url, post.guid, post.link, post.title, post.author,
                     _ts(post.published), int(post.dated), _ts(now), post.excerpt, post.text,
-                    post.language,
+                    post.language, post.excerpt_html,
                 ))
             db.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, last_fetched = ?, last_success = ?,"
@@ -326,11 +327,12 @@ class Store:
 
 _UPSERT_POST = """
 INSERT INTO posts (uid, feed_url, guid, link, title, author, published, dated, first_seen,
-                   excerpt, text, language)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   excerpt, text, language, excerpt_html)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(uid) DO UPDATE SET
     link = excluded.link, title = excluded.title, author = excluded.author,
     excerpt = excluded.excerpt, text = excluded.text, language = excluded.language,
+    excerpt_html = excluded.excerpt_html,
     -- an undated post keeps the time we first saw it
     published = CASE WHEN excluded.dated THEN excluded.published ELSE posts.published END,
     dated = MAX(posts.dated, excluded.dated)
@@ -362,7 +364,7 @@ def _post(row: sqlite3.Row) -> Post:
         feed_url=row["feed_url"], guid=row["guid"], link=row["link"], title=row["title"],
         author=row["author"], published=published, dated=bool(row["dated"]),
         excerpt=row["excerpt"], text=row["text"], language=row["language"],
-        first_seen=_dt(row["first_seen"]),
+        first_seen=_dt(row["first_seen"]), excerpt_html=row["excerpt_html"],
     )
 
 
