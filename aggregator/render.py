@@ -10,8 +10,11 @@ links, ``atom:link rel=self``) use ``base_url``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +30,8 @@ from .models import Blog, BuildReport, Diamond, Post, Topic
 from .sanitize import clean_html
 from .syndication import Channel, Item, Outline, stable_id
 from .topics import MISC_LABEL, MISC_SLUG
+
+log = logging.getLogger(__name__)
 
 FEED_ITEMS = 100  # items in the combined feed
 TOPIC_PAGE_POSTS = 60  # posts listed on a topic page
@@ -66,10 +71,32 @@ def render_site(content: SiteContent, report: BuildReport, out_dir: str | Path) 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         _write_all(content, report, tmp)
+        index_search(tmp)
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def index_search(site: Path) -> bool:
+    """Build the static search index (Pagefind) into ``site/pagefind/``; False if it failed.
+
+    Search is an enhancement: if the index cannot be built the site is still complete,
+    and the search page says search is unavailable.
+    """
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pagefind", "--site", str(site), "--output-subdir",
+             "pagefind", "--silent"],
+            capture_output=True, text=True, timeout=300, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        log.warning("search index not built: %s", e)
+        return False
+    if result.returncode != 0:
+        log.warning("search index not built: %s", (result.stderr or result.stdout).strip())
+        return False
+    return True
 
 
 def _swap_in(new: Path, out: Path) -> None:
@@ -164,10 +191,12 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
     page("blogs/index.html", "blogs.html", blogs=blogs,
          counts={b.url: len(posts_by_blog.get(b.url, [])) for b in blogs})
     page("about/index.html", "about.html")
+    page("search/index.html", "search.html")
 
     style = templates_dir() / "static" / "style.css"
     (out / "assets").mkdir(exist_ok=True)
     shutil.copyfile(style, out / "assets" / "style.css")
+    shutil.copyfile(templates_dir() / "static" / "search.js", out / "assets" / "search.js")
     _write_feeds(site, "", "Edublogs by topic: all posts",
                  "Every post from the community's education blogs, newest first.",
                  "index.html", content.posts, out)

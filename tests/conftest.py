@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -118,6 +120,15 @@ def _start_server() -> Iterator[FeedServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def demo_site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the demo site once per test session (in a subprocess, as a user runs it)."""
+    out = tmp_path_factory.mktemp("demo") / "site"
+    subprocess.run([sys.executable, "-m", "aggregator", "demo", "--out", str(out),
+                    "--date", "2026-11-23"], check=True, capture_output=True, timeout=300)
+    return out
 
 
 @pytest.fixture

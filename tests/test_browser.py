@@ -9,8 +9,6 @@ from __future__ import annotations
 import functools
 import http.server
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,12 +28,9 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @pytest.fixture(scope="module")
-def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Build the demo site and serve it on 127.0.0.1; yield its base URL."""
-    out = tmp_path_factory.mktemp("browser") / "site"
-    # In a subprocess: Playwright's sync API keeps an event loop running in this one.
-    subprocess.run([sys.executable, "-m", "aggregator", "demo", "--out", str(out),
-                    "--date", "2026-11-23"], check=True, capture_output=True, timeout=300)
+def demo_site(demo_site_dir: Path) -> Iterator[str]:
+    """Serve the demo site on 127.0.0.1; yield its base URL."""
+    out = demo_site_dir
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
@@ -78,6 +73,7 @@ def _page_types(base: str, page: Any) -> dict[str, str]:
         "blog": base + blog,
         "blogs": base + "blogs/index.html",
         "about": base + "about/index.html",
+        "search": base + "search/index.html?q=library",
     }
     for name, path in (("status", "status/index.html"), ("diamonds", "diamonds/index.html"),
                        ("fairness", "fairness/index.html"), ("404", "404.html")):
@@ -136,3 +132,29 @@ def test_every_page_type_passes_axe(browser: Any, demo_site: str, scheme: str) -
             failures[name] = result.generate_report()
     context.close()
     assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
+
+
+def test_search_finds_posts_and_links_to_them(browser: Any, demo_site: str) -> None:
+    page = browser.new_page()
+    page.goto(demo_site + "search/index.html")
+    page.fill("#search-input", "fractions")
+    page.click(".search-form button")
+    page.wait_for_selector("#search-results li")
+    results = page.locator("#search-results li a")
+    assert results.count() >= 3
+    assert "result" in page.locator("#search-status").inner_text()
+    href = results.first.get_attribute("href")
+    assert href and href.startswith("/")  # resolved against the site's own root
+    results.first.click()
+    page.wait_for_load_state()
+    assert "fraction" in page.content().lower()
+
+
+def test_search_page_without_javascript_points_to_browsing(browser: Any, demo_site: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(demo_site + "search/index.html")
+    status = page.locator("#search-status")
+    assert "needs JavaScript" in status.inner_text()
+    assert status.locator("a").count() == 2
+    context.close()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from aggregator.cli import main
 from aggregator.demo import load_sample
+
+from .test_build import OUR_SCRIPT
 
 
 def test_sample_is_big_and_varied_enough() -> None:
@@ -41,4 +44,5 @@ def test_demo_builds_the_full_site_offline(tmp_path: Path,
     # The hostile sample post is in the store, but nothing of its markup reaches a page.
     for page in out.rglob("*.html"):
         text = page.read_text()
-        assert "<script" not in text and "javascript:" not in text, page
+        assert set(re.findall(r"<script[^>]*>", text)) <= {OUR_SCRIPT}, page
+        assert "javascript:" not in text and "onerror" not in text, page

