@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from datetime import time as dtime
 from urllib.parse import urlsplit
 
@@ -33,6 +33,7 @@ from .config import load_config
 from .diamonds import DiamondSettings, pick_diamonds, seed_for
 from .errors import FetchError, ParseError
 from .fetch import FetchOptions, HostLimiter, fetch_feed, make_client
+from .health import failure_cause, feed_health, is_dead, sickest_first
 from .models import (
     Blog,
     BuildReport,
@@ -54,7 +55,6 @@ from .topics import Document, find_topics
 log = logging.getLogger("aggregator")
 
 FIRST_RUN_POSTS = 5  # a blog joining an existing site brings only its latest posts
-DEAD_AFTER = timedelta(days=30)  # a feed failing this long is marked dead
 TOPIC_WORDS = 400  # the topic model reads the first words of each post
 PARALLEL_PARSE_FROM = 16  # fewer fetched bodies than this are parsed in-process
 
@@ -83,8 +83,13 @@ def build_clock(day: date | None) -> datetime:
     return datetime.combine(day, dtime(23, 59, 59), tzinfo=UTC)
 
 
-def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None) -> BuildReport:
-    """Fetch every feed in feeds.yaml, update the state, and write the site."""
+def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
+               on_start: Callable[[int], None] | None = None) -> BuildReport:
+    """Fetch every feed in feeds.yaml, update the state, and write the site.
+
+    ``on_start(number_of_feeds)`` is called before fetching and ``on_feed`` after each
+    feed, for progress displays.
+    """
     started = time.monotonic()
     config = load_config(options.feeds_path)  # invalid feeds.yaml: nothing is written
     now = build_clock(options.day)
@@ -92,6 +97,8 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None) ->
     with Store(options.state_path) as store:
         first_build = not store.has_posts()
         states = store.sync_feeds(config.feeds, now)
+        if on_start is not None:
+            on_start(len(config.feeds))
         reports = asyncio.run(update_feeds(config.feeds, states, store, now=now,
                                            options=options.fetch, first_build=first_build,
                                            on_feed=on_feed))
@@ -117,6 +124,8 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None) ->
         report = BuildReport(
             date=now.date(), seed=seed, feeds=tuple(reports), topics=model.topics,
             diamonds=tuple(diamonds), new_posts=sum(r.new_posts for r in reports),
+            health=tuple(sickest_first(feed_health(f, states[f.url], b.title, now)
+                                       for f, b in zip(config.feeds, blogs, strict=True))),
             total_posts=len(posts), seconds=0.0, out_dir=options.out_dir,
         )
         content = SiteContent(
@@ -142,14 +151,6 @@ def make_blog(feed: Feed, state: FeedState) -> Blog:
         language=feed.language, added=feed.added, last_success=state.last_success,
         last_error=state.last_error, consecutive_failures=state.consecutive_failures,
     )
-
-
-def is_dead(state: FeedState, now: datetime) -> bool:
-    """Return whether a feed has been failing for :data:`DEAD_AFTER` or longer."""
-    if state.consecutive_failures == 0:
-        return False
-    since = state.last_success or state.first_seen
-    return since is not None and now - since >= DEAD_AFTER
 
 
 async def update_feeds(
@@ -224,17 +225,22 @@ def _store_result(
     first_build: bool,
 ) -> FeedReport:
     if isinstance(value, Skipped):
+        if value.gone:
+            return FeedReport(feed.url, "failed", value.reason, cause="gone")
         return FeedReport(feed.url, "not_modified", value.reason)
     if isinstance(value, NotModified):
-        store.record_not_modified(feed.url, now=now)
+        store.record_not_modified(feed.url, now=now, max_age=value.max_age,
+                                  moved_to=value.moved_to)
         return FeedReport(feed.url, "not_modified", "304 Not Modified")
     if isinstance(value, FetchError):
-        store.record_failure(feed.url, now=now, error=str(value), status=value.status)
-        return FeedReport(feed.url, "failed", str(value))
+        store.record_failure(feed.url, now=now, error=str(value), status=value.status,
+                             kind=value.kind)
+        return FeedReport(feed.url, "failed", str(value), cause=failure_cause(value))
     if isinstance(parsed, ParseError) or parsed is None:
         reason = f"parse: {parsed}"
-        store.record_failure(feed.url, now=now, error=reason, status=value.status)
-        return FeedReport(feed.url, "failed", reason)
+        store.record_failure(feed.url, now=now, error=reason, status=value.status,
+                             kind="parse")
+        return FeedReport(feed.url, "failed", reason, cause="parse")
     posts: Sequence[Post] = parsed.posts
     joining = not first_build and (state is None or state.last_success is None)
     if joining:
@@ -242,7 +248,8 @@ def _store_result(
     new = store.record_success(
         feed.url, now=now, status=value.status, etag=value.etag,
         last_modified=value.last_modified, title=parsed.title, site=parsed.site,
-        description=parsed.description, posts=posts,
+        description=parsed.description, posts=posts, max_age=value.max_age,
+        moved_to=value.moved_to,
     )
     note = f" (joined: latest {len(posts)} of {len(parsed.posts)})" if joining else ""
     return FeedReport(feed.url, "ok", f"{len(parsed.posts)} posts, {new} new{note}",

@@ -12,7 +12,7 @@ import http.server
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +23,9 @@ from .config import load_config
 from .diamonds import DiamondSettings
 from .errors import AggregatorError
 from .fetch import FetchOptions
+from .health import causes_text
 from .models import BuildReport
+from .progress import FetchProgress, ProgressLogHandler
 
 log = logging.getLogger("aggregator")
 
@@ -125,6 +127,17 @@ def _add_build_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-interval", type=float, default=60.0, metavar="MINUTES",
                         help="never poll one feed more often than this (default: "
                              "%(default)g; 0 turns it off)")
+    defaults = FetchOptions()
+    parser.add_argument("--concurrency", type=int, default=defaults.concurrency, metavar="N",
+                        help="feeds fetched at once (default: %(default)s)")
+    parser.add_argument("--per-host", type=int, default=defaults.per_host, metavar="N",
+                        help="feeds fetched at once from one host (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=defaults.read_timeout,
+                        metavar="SECONDS",
+                        help="give up on a server silent for this long (default: %(default)g)")
+    parser.add_argument("--deadline", type=float, default=defaults.deadline, metavar="SECONDS",
+                        help="the most one feed may take, retries included (default: "
+                             "%(default)g)")
     parser.add_argument("--diamonds", type=int, default=DiamondSettings().count, metavar="N",
                         help="how many diamonds to pick (default: %(default)s)")
 
@@ -141,6 +154,10 @@ def _options(args: argparse.Namespace) -> BuildOptions:
         raise AggregatorError("--min-interval must be 0 or more minutes")
     if args.diamonds < 0:
         raise AggregatorError("--diamonds must be 0 or more")
+    if args.concurrency < 1 or args.per_host < 1:
+        raise AggregatorError("--concurrency and --per-host must be 1 or more")
+    if args.timeout <= 0 or args.deadline <= 0:
+        raise AggregatorError("--timeout and --deadline must be more than 0 seconds")
     return BuildOptions(
         feeds_path=getattr(args, "feeds", "feeds.yaml"),
         out_dir=args.out,
@@ -149,16 +166,40 @@ def _options(args: argparse.Namespace) -> BuildOptions:
         seed=args.seed,
         base_url=args.base_url,
         fetch=FetchOptions(allow_private_hosts=args.allow_private_hosts,
-                           min_interval=timedelta(minutes=args.min_interval)),
+                           min_interval=timedelta(minutes=args.min_interval),
+                           concurrency=args.concurrency, per_host=args.per_host,
+                           read_timeout=args.timeout, deadline=args.deadline),
         diamonds=replace(DiamondSettings(), count=args.diamonds),
     )
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Run ``aggregator build``."""
-    report = build_site(_options(args))
+    options = _options(args)
+    report = _with_progress(lambda **hooks: build_site(options, **hooks))
     print_summary(report)
     return EXIT_OK
+
+
+def _with_progress(run: Callable[..., BuildReport]) -> BuildReport:
+    """Call ``run(on_start=..., on_feed=...)`` with a progress display on stderr.
+
+    On a terminal, log messages go through a handler that prints them above the live
+    line; elsewhere the progress object only logs a line now and then.
+    """
+    progress = FetchProgress(sys.stderr)
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    if progress.live:
+        handler = ProgressLogHandler(progress)
+        if saved:
+            handler.setFormatter(saved[0].formatter)
+        root.handlers = [handler]
+    try:
+        return run(on_start=progress.on_start, on_feed=progress.on_feed)
+    finally:
+        progress.finish()
+        root.handlers = saved
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -166,7 +207,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     log.info("Serving the bundled sample blogs on 127.0.0.1 and building the site...")
-    report = run_demo(_options(args), keep_state=args.state is not None)
+    options = _options(args)
+    report = _with_progress(lambda **hooks: run_demo(options, keep_state=args.state is not None,
+                                                     **hooks))
     print_summary(report)
     return EXIT_OK
 
@@ -197,11 +240,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def print_summary(report: BuildReport) -> None:
     """Print the closing summary of a build."""
     failed = [f for f in report.feeds if f.outcome == "failed"]
+    causes = f" ({causes_text(failed)})" if failed else ""
     lines = [
         f"Built {report.out_dir}/ for {report.date.isoformat()} (seed {report.seed}) "
         f"in {report.seconds:.1f} s",
         f"  feeds:    {report.count('ok')} ok, {report.count('not_modified')} unchanged, "
-        f"{len(failed)} failed",
+        f"{len(failed)} failed{causes}",
         f"  posts:    {report.new_posts} new, {report.total_posts} in total",
         f"  topics:   {len(report.topics)}",
         f"  diamonds: {len(report.diamonds)}",
@@ -209,6 +253,14 @@ def print_summary(report: BuildReport) -> None:
     if failed:
         lines.append("  failed feeds:")
         lines.extend(f"    {f.url}: {f.reason}" for f in failed)
+    moved = [h for h in report.health if h.moved_to]
+    if moved:
+        lines.append("  moved feeds (update feeds.yaml; the new address is used meanwhile):")
+        lines.extend(f"    {h.url} -> {h.moved_to}" for h in moved)
+    dead = sum(1 for h in report.health if h.condition == "dead")
+    if dead:
+        lines.append(f"  dead feeds (failing for 30+ days): {dead}; see "
+                     f"{report.out_dir}/status/index.html")
     index = Path(report.out_dir) / "index.html"
     lines.append(f"Open {index.resolve().as_uri()} in a browser, or run: "
                  f"aggregator serve --dir {report.out_dir}")

@@ -5,23 +5,34 @@ Each feed is one :func:`fetch_feed` call that always returns a :class:`FetchResu
 feed cannot stop a run. Guarantees per feed:
 
 * conditional GET with the stored ETag / Last-Modified (a 304 downloads no body);
-* connect and read timeouts, plus a hard total deadline;
-* a maximum body size, counted on the decoded stream while it arrives;
+* connect and read timeouts, plus a hard total deadline that covers every retry,
+  back-off and redirect, so no feed costs the run more than ``deadline`` seconds;
+* transient failures (connection errors, 5xx, 429) retried with exponential back-off
+  while the deadline allows; ``Retry-After`` honoured when it fits, else the feed is
+  skipped this run; a timeout and any other 4xx are not retried;
+* a maximum body size, counted on the decoded (gzip / deflate / brotli) stream;
 * redirects followed by hand: bounded, loop-detected, and address-checked at every hop;
+  where 301/308 hops lead is reported, so the store can learn a feed's new address;
 * only http/https, and never loopback, private, link-local, multicast or reserved
   addresses (checked after DNS resolution and on the connected socket) unless
-  ``allow_private_hosts`` is set, for tests and local development.
+  ``allow_private_hosts`` is set, for tests and local development;
+* polite polling: at most once per ``min_interval`` (longer when the feed's
+  ``Cache-Control: max-age`` asks, up to a day), and a feed that answered 410 Gone is
+  left alone for ``gone_retry``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import random
+import re
 import socket
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -34,6 +45,8 @@ PROJECT_URL = "https://github.com/edublogs/edublog-aggregator"
 USER_AGENT = f"edublog-aggregator/{__version__} (+{PROJECT_URL})"
 ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
           "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1")
+PERMANENT_REDIRECTS = frozenset({301, 308})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})  # worth another try in a moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +56,25 @@ class FetchOptions:
     concurrency: int = 32  # feeds in flight at once
     per_host: int = 8  # feeds in flight per host name
     connect_timeout: float = 10.0
-    read_timeout: float = 15.0
+    read_timeout: float = 15.0  # longest silence while waiting for bytes
     deadline: float = 30.0  # hard limit for one feed, retries and redirects included
+    retries: int = 2  # further attempts after a transient failure
+    backoff: float = 0.5  # seconds before the first retry; doubled for each further one
     max_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
-    min_interval: timedelta = timedelta(hours=1)  # never poll one feed more often
+    min_interval: timedelta = timedelta(hours=1)  # never poll one feed more often; 0: off
+    max_age_cap: timedelta = timedelta(hours=24)  # Cache-Control: max-age honoured up to this
+    gone_retry: timedelta = timedelta(days=30)  # a 410 Gone feed is asked again after this
     allow_private_hosts: bool = False
     user_agent: str = USER_AGENT
 
 
 def make_client(options: FetchOptions) -> httpx.AsyncClient:
-    """Return the HTTP client used for feeds: no automatic redirects, our timeouts and UA."""
+    """Return the HTTP client used for feeds: no automatic redirects, our timeouts and UA.
+
+    httpx asks for and decodes gzip and deflate, and brotli because the ``brotli``
+    package is a dependency.
+    """
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout),
@@ -107,6 +128,26 @@ class HostLimiter:
         return self._total
 
 
+def skip_reason(state: FeedState | None, options: FetchOptions, now: datetime) -> str | None:
+    """Return why ``state``'s feed must not be polled at ``now``, or None to poll it.
+
+    The interval is ``min_interval``, or the feed's own ``Cache-Control: max-age`` when
+    that is longer (capped at ``max_age_cap``); ``min_interval == 0`` turns both off.
+    """
+    if state is None or state.last_fetched is None or options.min_interval <= timedelta(0):
+        return None
+    since = now - state.last_fetched
+    if since < timedelta(0):
+        return None  # the build clock went backwards (--date): poll
+    interval = options.min_interval
+    if state.max_age:
+        interval = max(interval, min(timedelta(seconds=state.max_age), options.max_age_cap))
+    if since < interval:
+        minutes = int(since.total_seconds() // 60)
+        return f"polled {minutes} min ago; polling at most once per {_human(interval)}"
+    return None
+
+
 async def fetch_feed(
     client: httpx.AsyncClient,
     feed: Feed,
@@ -116,21 +157,27 @@ async def fetch_feed(
     now: datetime,
     limiter: HostLimiter | None = None,
 ) -> FetchResult:
-    """Fetch one feed; return its body, a 304, a skip, or the error, never raise."""
-    if state and state.last_fetched and options.min_interval > timedelta(0):
-        since = now - state.last_fetched
-        if timedelta(0) <= since < options.min_interval:
-            minutes = int(since.total_seconds() // 60)
-            return FetchResult(feed, Skipped(feed.url, f"polled {minutes} min ago; polling at "
-                                                       "most once per "
-                                                       f"{_human(options.min_interval)}"))
+    """Fetch one feed; return its body, a 304, a skip, or the error, never raise.
+
+    A feed whose permanent redirect the store trusts (``state.moved_to``) is fetched at
+    its new address directly.
+    """
+    if state and state.gone_since and state.last_fetched:
+        if timedelta(0) <= now - state.last_fetched < options.gone_retry:
+            return FetchResult(feed, Skipped(feed.url, (
+                f"gone: HTTP 410 since {state.gone_since:%Y-%m-%d}; asked again after "
+                f"{state.last_fetched + options.gone_retry:%Y-%m-%d}"), gone=True))
+    reason = skip_reason(state, options, now)
+    if reason:
+        return FetchResult(feed, Skipped(feed.url, reason))
+    url = state.moved_to if state and state.moved_to else feed.url
     limiter = limiter or HostLimiter(options.concurrency, options.per_host)
     started = time.monotonic()
-    async with limiter.total, limiter.host(feed.url):
+    async with limiter.total, limiter.host(url):
         try:
             async with asyncio.timeout(options.deadline):
-                value: FetchedFeed | NotModified | FetchError = await _get(
-                    client, feed.url, state, options)
+                value: FetchedFeed | NotModified | FetchError = await _get_with_retries(
+                    client, feed.url, url, state, options)
         except TimeoutError:
             value = FetchError("timeout", f"no complete answer within {options.deadline:g} s")
         except FetchError as e:
@@ -138,8 +185,62 @@ async def fetch_feed(
     return FetchResult(feed, value, seconds=time.monotonic() - started)
 
 
+class _StatusError(FetchError):
+    """An HTTP error answer, with the server's ``Retry-After`` (seconds) if it sent one."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        status = response.status_code
+        super().__init__("http", f"HTTP {status} {response.reason_phrase}".strip(),
+                         status=status)
+        self.retry_after = retry_after_seconds(response.headers.get("retry-after"))
+
+
+async def _get_with_retries(
+    client: httpx.AsyncClient, feed_url: str, url: str, state: FeedState | None,
+    options: FetchOptions,
+) -> FetchedFeed | NotModified:
+    """Run :func:`_get`, retrying transient failures while the feed's deadline allows.
+
+    Runs inside ``asyncio.timeout(options.deadline)``; the clock here only decides
+    whether a back-off is worth starting, the timeout enforces the deadline.
+    """
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + options.deadline
+    attempt = 0
+    while True:
+        try:
+            return await _get(client, feed_url, url, state, options)
+        except FetchError as e:
+            if attempt >= options.retries or not _transient(e):
+                if attempt:
+                    e.message += f" (after {attempt + 1} attempts)"
+                    e.args = (f"{e.kind}: {e.message}",)
+                raise
+            retry_after = e.retry_after if isinstance(e, _StatusError) else None
+            if retry_after is not None and e.status in (429, 503):
+                wait = retry_after
+            else:
+                wait = options.backoff * 2 ** attempt * random.uniform(0.75, 1.25)
+            left = ends - loop.time()
+            if wait >= left:
+                if retry_after is not None:
+                    raise FetchError("rate_limited", (
+                        f"HTTP {e.status}: the server asks us to wait {retry_after:g} s, "
+                        f"longer than the {options.deadline:g} s deadline; skipped this run"),
+                        status=e.status) from e
+                raise
+            await asyncio.sleep(wait)
+            attempt += 1
+
+
+def _transient(error: FetchError) -> bool:
+    """Return whether a failure may pass by itself (a timeout is not retried: it is slow)."""
+    return error.kind == "connection" or (error.kind == "http" and error.status in RETRY_STATUSES)
+
+
 async def _get(
-    client: httpx.AsyncClient, url: str, state: FeedState | None, options: FetchOptions
+    client: httpx.AsyncClient, feed_url: str, url: str, state: FeedState | None,
+    options: FetchOptions,
 ) -> FetchedFeed | NotModified:
     headers: dict[str, str] = {}
     if state and state.etag:
@@ -148,6 +249,8 @@ async def _get(
         headers["If-Modified-Since"] = state.last_modified
     seen = [url]
     current = url
+    moved_to: str | None = None  # where the leading run of 301/308 hops leads
+    permanent_so_far = True
     for _ in range(options.max_redirects + 1):
         await check_url_allowed(current, allow_private=options.allow_private_hosts)
         try:
@@ -161,37 +264,74 @@ async def _get(
         try:
             if not options.allow_private_hosts:
                 _check_peer(response, current)
-            if response.status_code in (301, 302, 303, 307, 308):
+            status = response.status_code
+            if status in (301, 302, 303, 307, 308):
                 location = response.headers.get("location")
                 if not location:
-                    raise FetchError("http", f"HTTP {response.status_code} redirect without a "
-                                             "Location header", status=response.status_code)
+                    raise FetchError("http", f"HTTP {status} redirect without a "
+                                             "Location header", status=status)
                 target = urljoin(current, location)
                 if target in seen:
                     raise FetchError("redirect_loop", "redirect loop: " + " -> ".join(
-                        [*seen, target]), status=response.status_code)
+                        [*seen, target]), status=status)
                 seen.append(target)
                 current = target
-                if response.status_code in (302, 303, 307):
+                permanent_so_far = permanent_so_far and status in PERMANENT_REDIRECTS
+                if permanent_so_far:
+                    moved_to = target
+                else:
                     headers = {}  # validators belong to the original resource
                 continue
-            if response.status_code == 304:
-                return NotModified(url)
-            if response.status_code >= 400:
-                raise FetchError("http", f"HTTP {response.status_code} "
-                                         f"{response.reason_phrase}".strip(),
-                                 status=response.status_code)
+            max_age = max_age_seconds(response.headers.get("cache-control"))
+            if status == 304:
+                return NotModified(feed_url, max_age=max_age, moved_to=moved_to)
+            if status == 410:
+                raise FetchError("gone", "HTTP 410 Gone: the blog removed this feed",
+                                 status=status)
+            if status >= 400:
+                raise _StatusError(response)
             body = await _read_capped(response, options.max_bytes)
             return FetchedFeed(
-                url=url, final_url=current, status=response.status_code, body=body,
+                url=feed_url, final_url=current, status=status, body=body,
                 content_type=response.headers.get("content-type"),
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
+                max_age=max_age, moved_to=moved_to,
             )
         finally:
             await response.aclose()
     raise FetchError("too_many_redirects", f"more than {options.max_redirects} redirects: "
                      + " -> ".join(seen))
+
+
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+def max_age_seconds(cache_control: str | None) -> int | None:
+    """Return the ``max-age`` of a Cache-Control header, unless it forbids caching."""
+    if not cache_control:
+        return None
+    lowered = cache_control.lower()
+    if "no-store" in lowered or "no-cache" in lowered:
+        return None
+    match = _MAX_AGE.search(cache_control)
+    return int(match.group(1)) if match else None
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Return the wait a ``Retry-After`` header asks for (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
@@ -230,18 +370,22 @@ async def check_url_allowed(url: str, *, allow_private: bool) -> None:
     try:
         addresses = [ipaddress.ip_address(host)]
     except ValueError:
-        loop = asyncio.get_running_loop()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            infos = await loop.getaddrinfo(host, parts.port or (443 if parts.scheme == "https"
-                                                                else 80),
-                                           type=socket.SOCK_STREAM)
+            addresses = [ipaddress.ip_address(a) for a in await resolve(host, port)]
         except socket.gaierror as e:
             raise FetchError("dns", f"cannot resolve {host}: {e.strerror}") from e
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     for address in addresses:
         if not is_public_address(address):
             raise FetchError("refused", f"{host} resolves to {address}, a non-public address; "
                                         "use --allow-private-hosts for local testing")
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """Return the addresses ``host`` resolves to (a seam: tests replace it)."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
 
 
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

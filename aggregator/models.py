@@ -54,6 +54,14 @@ class FeedState:
     last_error: str | None = None
     consecutive_failures: int = 0
     first_seen: datetime | None = None
+    error_kind: str | None = None  # FetchError.kind of the last failure ("timeout", "http"...)
+    failing_since: datetime | None = None  # first failure after the last success
+    max_age: int | None = None  # seconds of the last answer's Cache-Control: max-age
+    redirect_target: str | None = None  # permanent redirect seen on recent runs, not yet trusted
+    redirect_count: int = 0  # runs that saw redirect_target
+    redirect_first_seen: datetime | None = None
+    moved_to: str | None = None  # trusted permanent redirect: fetched directly instead of url
+    gone_since: datetime | None = None  # the feed answered 410 Gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,8 @@ class FetchedFeed:
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    max_age: int | None = None  # Cache-Control: max-age, in seconds
+    moved_to: str | None = None  # where 301/308 redirects sent us, if they did
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +85,17 @@ class NotModified:
 
     url: str
     status: int = 304
+    max_age: int | None = None
+    moved_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """The feed was not polled this run (polled too recently)."""
+    """The feed was not polled this run (polled too recently, or gone)."""
 
     url: str
     reason: str
+    gone: bool = False  # it answered 410 Gone earlier: reported as failed, not as unchanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +195,29 @@ class FeedReport:
     outcome: Outcome
     reason: str
     new_posts: int = 0
+    cause: str | None = None  # failures only: "timeout", "http 404", "parse"... for summaries
+
+
+Condition = Literal["ok", "failing", "gone", "dead"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """How a feed has fared over time, for maintainers (status page and build.json)."""
+
+    url: str  # as in feeds.yaml
+    slug: str
+    title: str
+    condition: Condition  # dead: failing for 30+ days; gone: answered 410
+    last_success: datetime | None
+    last_fetched: datetime | None
+    failing_since: datetime | None
+    consecutive_failures: int
+    error_kind: str | None
+    last_error: str | None
+    last_status: int | None
+    moved_to: str | None  # trusted permanent redirect: update feeds.yaml to this URL
+    redirect_target: str | None  # permanent redirect seen, not yet trusted
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +234,7 @@ class BuildReport:
     seconds: float
     out_dir: str
     warnings: tuple[str, ...] = field(default=())
+    health: tuple[FeedHealth, ...] = field(default=())  # one per feed, sickest first
 
     def count(self, outcome: Outcome) -> int:
         """Return how many feeds had ``outcome``."""

@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from . import syndication
+from .health import for_how_long, health_record
 from .models import Blog, BuildReport, Diamond, Post, Topic
 from .sanitize import clean_html
 from .syndication import Channel, Item, Outline, stable_id
@@ -191,6 +192,8 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
     page("blogs/index.html", "blogs.html", blogs=blogs,
          counts={b.url: len(posts_by_blog.get(b.url, [])) for b in blogs})
     page("about/index.html", "about.html")
+    page("status/index.html", "status.html", health=report.health, report=report,
+         for_how_long=lambda since: for_how_long(since, content.generated))
     page("search/index.html", "search.html")
 
     style = templates_dir() / "static" / "style.css"
@@ -260,7 +263,8 @@ def build_json(report: BuildReport, site: _Site) -> str:
         "generated": site.content.generated.astimezone(UTC).isoformat(timespec="seconds"),
         "feeds": [
             {"url": f.url, "outcome": f.outcome, "reason": f.reason, "new_posts": f.new_posts,
-             "slug": site.blogs[f.url].slug if f.url in site.blogs else None}
+             "slug": site.blogs[f.url].slug if f.url in site.blogs else None,
+             "cause": f.cause}
             for f in report.feeds
         ],
         "topics": [
@@ -280,5 +284,6 @@ def build_json(report: BuildReport, site: _Site) -> str:
             "posts": report.total_posts, "topics": len(report.topics),
             "diamonds": len(report.diamonds),
         },
+        "health": [health_record(h) for h in report.health],  # sickest first
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

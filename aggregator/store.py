@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +23,12 @@ from .errors import StoreError
 from .models import Diamond, Feed, FeedState, Post, Topic
 
 SCHEMA_VERSION = 1
+
+# A permanent redirect is trusted (the new URL fetched directly, and maintainers told)
+# once the same target was seen on this many runs spanning at least this long: a single
+# 301 is often a misconfiguration that the blog's owner undoes the next day.
+REDIRECT_TRUST_RUNS = 3
+REDIRECT_TRUST_SPAN = timedelta(days=2)
 
 _SCHEMA = """
 CREATE TABLE feeds (
@@ -38,7 +44,15 @@ CREATE TABLE feeds (
     last_status INTEGER,
     last_error TEXT,
     consecutive_failures INTEGER NOT NULL DEFAULT 0,
-    first_seen TEXT NOT NULL
+    first_seen TEXT NOT NULL,
+    error_kind TEXT,                   -- FetchError.kind of the last failure: timeout, http...
+    failing_since TEXT,                -- first failure after the last success
+    max_age INTEGER,                   -- Cache-Control: max-age of the last answer, seconds
+    redirect_target TEXT,              -- a 301/308 target seen on recent runs, not yet trusted
+    redirect_count INTEGER NOT NULL DEFAULT 0,  -- runs that saw redirect_target
+    redirect_first_seen TEXT,
+    moved_to TEXT,                     -- trusted permanent redirect: fetched instead of url
+    gone_since TEXT                    -- answered 410 Gone
 );
 CREATE TABLE posts (
     uid TEXT PRIMARY KEY,
@@ -210,11 +224,14 @@ class Store:
         site: str | None = None,
         description: str | None = None,
         posts: Iterable[Post] = (),
+        max_age: int | None = None,
+        moved_to: str | None = None,
     ) -> int:
         """Store a successful fetch of ``url`` and its posts in one transaction.
 
         A post already stored (same feed and entry id) is updated in place, never
-        duplicated, and keeps its first-seen time. Return how many posts were new.
+        duplicated, and keeps its first-seen time. ``moved_to`` is where 301/308
+        redirects led this time (see :meth:`_note_redirect`). Return how many posts were new.
         """
         posts = list(posts)
         with self.transaction() as db:
@@ -233,26 +250,41 @@ class Store:
             db.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, last_fetched = ?, last_success = ?,"
                 " last_status = ?, last_error = NULL, consecutive_failures = 0,"
+                " error_kind = NULL, failing_since = NULL, gone_since = NULL, max_age = ?,"
                 " title = COALESCE(?, title), site = COALESCE(?, site),"
                 " description = COALESCE(?, description) WHERE url = ?",
-                (etag, last_modified, _ts(now), _ts(now), status, title, site, description, url),
+                (etag, last_modified, _ts(now), _ts(now), status, max_age, title, site,
+                 description, url),
             )
+            _note_redirect(db, url, moved_to, now)
         return new
 
-    def record_not_modified(self, url: str, *, now: datetime, status: int = 304) -> None:
+    def record_not_modified(self, url: str, *, now: datetime, status: int = 304,
+                            max_age: int | None = None, moved_to: str | None = None) -> None:
         """Store that ``url`` answered 304 Not Modified (a success: the feed is healthy)."""
         with self.transaction() as db:
             db.execute("UPDATE feeds SET last_fetched = ?, last_success = ?, last_status = ?, "
-                       "last_error = NULL, consecutive_failures = 0 WHERE url = ?",
-                       (_ts(now), _ts(now), status, url))
+                       "last_error = NULL, consecutive_failures = 0, error_kind = NULL, "
+                       "failing_since = NULL, gone_since = NULL, max_age = ? WHERE url = ?",
+                       (_ts(now), _ts(now), status, max_age, url))
+            _note_redirect(db, url, moved_to, now)
 
     def record_failure(self, url: str, *, now: datetime, error: str,
-                       status: int | None = None) -> None:
-        """Store a failed fetch; the feed's posts stay as they were."""
+                       status: int | None = None, kind: str | None = None) -> None:
+        """Store a failed fetch; the feed's posts stay as they were.
+
+        ``kind`` "gone" (HTTP 410) marks the feed gone. A trusted new address that
+        answers 404 or 410 is forgotten, so the next run asks feeds.yaml's URL again.
+        """
         with self.transaction() as db:
-            db.execute("UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = ?, "
-                       "consecutive_failures = consecutive_failures + 1 WHERE url = ?",
-                       (_ts(now), status, error, url))
+            db.execute(
+                "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = ?,"
+                " error_kind = ?, consecutive_failures = consecutive_failures + 1,"
+                " failing_since = COALESCE(failing_since, ?),"
+                " gone_since = CASE WHEN ? = 'gone' THEN COALESCE(gone_since, ?) END,"
+                " moved_to = CASE WHEN ? IN (404, 410) THEN NULL ELSE moved_to END"
+                " WHERE url = ?",
+                (_ts(now), status, error, kind, _ts(now), kind, _ts(now), status, url))
 
     # -- posts -----------------------------------------------------------------------
 
@@ -325,6 +357,32 @@ class Store:
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
 
+def _note_redirect(db: sqlite3.Connection, url: str, moved_to: str | None,
+                   now: datetime) -> None:
+    """Remember where permanent redirects led ``url`` this run; trust a steady target.
+
+    Once :data:`REDIRECT_TRUST_RUNS` runs over at least :data:`REDIRECT_TRUST_SPAN` saw
+    the same target, ``moved_to`` is set and later runs fetch it directly (so this is
+    not called with a redirect again). A run without the redirect forgets it.
+    """
+    row = db.execute("SELECT redirect_target, redirect_count, redirect_first_seen, moved_to "
+                     "FROM feeds WHERE url = ?", (url,)).fetchone()
+    if row is None or row["moved_to"] is not None:
+        return  # fetched at the trusted address: nothing to learn
+    if moved_to is None:
+        db.execute("UPDATE feeds SET redirect_target = NULL, redirect_count = 0, "
+                   "redirect_first_seen = NULL WHERE url = ?", (url,))
+        return
+    if row["redirect_target"] != moved_to:
+        count, first = 1, now
+    else:
+        count, first = row["redirect_count"] + 1, _dt(row["redirect_first_seen"]) or now
+    trusted = count >= REDIRECT_TRUST_RUNS and now - first >= REDIRECT_TRUST_SPAN
+    db.execute("UPDATE feeds SET redirect_target = ?, redirect_count = ?, "
+               "redirect_first_seen = ?, moved_to = ? WHERE url = ?",
+               (moved_to, count, _ts(first), moved_to if trusted else None, url))
+
+
 _UPSERT_POST = """
 INSERT INTO posts (uid, feed_url, guid, link, title, author, published, dated, first_seen,
                    excerpt, text, language, excerpt_html)
@@ -354,6 +412,11 @@ def _feed_state(row: sqlite3.Row) -> FeedState:
         last_fetched=_dt(row["last_fetched"]), last_success=_dt(row["last_success"]),
         last_status=row["last_status"], last_error=row["last_error"],
         consecutive_failures=row["consecutive_failures"], first_seen=_dt(row["first_seen"]),
+        error_kind=row["error_kind"], failing_since=_dt(row["failing_since"]),
+        max_age=row["max_age"], redirect_target=row["redirect_target"],
+        redirect_count=row["redirect_count"],
+        redirect_first_seen=_dt(row["redirect_first_seen"]), moved_to=row["moved_to"],
+        gone_since=_dt(row["gone_since"]),
     )
 
 

@@ -1,0 +1,103 @@
+"""Judge each feed's health from its stored state, for maintainers.
+
+A feed is ``ok`` while its last poll worked, ``failing`` after that, ``dead`` once it
+has been failing for :data:`DEAD_AFTER` (still listed, but out of the diamonds draw),
+and ``gone`` once it answered 410 Gone. The status page and ``build.json`` show the
+sick ones first, with the cause and for how long; the build summary groups failures by
+cause ("3 failed (2 http 404, 1 timeout)").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from .errors import FetchError
+from .models import Condition, Feed, FeedHealth, FeedReport, FeedState
+
+DEAD_AFTER = timedelta(days=30)  # a feed failing this long is marked dead
+
+_RANK: dict[Condition, int] = {"dead": 0, "gone": 1, "failing": 2, "ok": 3}
+
+
+def is_dead(state: FeedState, now: datetime) -> bool:
+    """Return whether a feed has been failing for :data:`DEAD_AFTER` or longer."""
+    if state.consecutive_failures == 0 and state.gone_since is None:
+        return False
+    since = state.last_success or state.first_seen
+    return since is not None and now - since >= DEAD_AFTER
+
+
+def condition(state: FeedState, now: datetime) -> Condition:
+    """Return the one-word health of a feed."""
+    if is_dead(state, now):
+        return "dead"
+    if state.gone_since is not None:
+        return "gone"
+    if state.consecutive_failures:
+        return "failing"
+    return "ok"
+
+
+def feed_health(feed: Feed, state: FeedState, title: str, now: datetime) -> FeedHealth:
+    """Return the health record of ``feed`` (``title`` as the site shows it)."""
+    return FeedHealth(
+        url=feed.url, slug=state.slug, title=title, condition=condition(state, now),
+        last_success=state.last_success, last_fetched=state.last_fetched,
+        failing_since=state.failing_since, consecutive_failures=state.consecutive_failures,
+        error_kind=state.error_kind, last_error=state.last_error,
+        last_status=state.last_status, moved_to=state.moved_to,
+        redirect_target=None if state.moved_to else state.redirect_target,
+    )
+
+
+def sickest_first(health: Iterable[FeedHealth]) -> list[FeedHealth]:
+    """Return ``health`` ordered for maintainers: dead, gone, failing longest, then moved."""
+    def key(h: FeedHealth) -> tuple[int, int, str, str]:
+        since = h.failing_since.isoformat() if h.failing_since else "~"
+        return (_RANK[h.condition], 0 if (h.moved_to or h.redirect_target) else 1, since,
+                h.url)
+    return sorted(health, key=key)
+
+
+def failure_cause(error: FetchError) -> str:
+    """Return a short cause for summaries: "http 404", "timeout", "parse"..."""
+    if error.kind == "http" and error.status:
+        return f"http {error.status}"
+    return error.kind
+
+
+def causes_text(reports: Iterable[FeedReport]) -> str:
+    """Return failures grouped by cause, most common first: "2 http 404, 1 timeout"."""
+    counts = Counter(r.cause or "other" for r in reports if r.outcome == "failed")
+    return ", ".join(f"{n} {cause}" for cause, n in
+                     sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def for_how_long(since: datetime | None, now: datetime) -> str:
+    """Return a rough duration for people: "3 days", "5 hours", "under an hour"."""
+    if since is None:
+        return "unknown"
+    delta = now - since
+    if delta >= timedelta(days=2):
+        return f"{delta.days} days"
+    hours = int(delta.total_seconds() // 3600)
+    if hours >= 2:
+        return f"{hours} hours"
+    return "about an hour" if hours == 1 else "under an hour"
+
+
+def health_record(health: FeedHealth) -> dict[str, object]:
+    """Return ``health`` as plain JSON data (times as ISO 8601 UTC), for build.json."""
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat(timespec="seconds") if value else None
+    return {
+        "url": health.url, "slug": health.slug, "title": health.title,
+        "condition": health.condition, "last_success": iso(health.last_success),
+        "last_fetched": iso(health.last_fetched), "failing_since": iso(health.failing_since),
+        "consecutive_failures": health.consecutive_failures,
+        "error_kind": health.error_kind, "last_error": health.last_error,
+        "last_status": health.last_status, "moved_to": health.moved_to,
+        "redirect_target": health.redirect_target,
+    }
