@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from datetime import time as dtime
 from urllib.parse import urlsplit
 
-from .config import load_config
+from .config import load_config, post_filter
 from .diamonds import DiamondSettings, pick_diamonds, seed_for
 from .errors import FetchError, ParseError
 from .fetch import FetchOptions, HostLimiter, fetch_feed, make_client
@@ -104,7 +104,7 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
                                            on_feed=on_feed))
         states = store.feed_states()
         feed_urls = [f.url for f in config.feeds]
-        posts = store.posts(feed_urls)
+        posts = apply_feed_rules(store, config.feeds, store.posts(feed_urls))
         blogs = [make_blog(feed, states[feed.url]) for feed in config.feeds]
         language_of = {b.url: b.language for b in blogs}
 
@@ -142,6 +142,21 @@ def _topic_text(post: Post) -> str:
     return post.title + "\n" + " ".join(words[:TOPIC_WORDS])
 
 
+def apply_feed_rules(store: Store, feeds: Sequence[Feed], posts: list[Post]) -> list[Post]:
+    """Drop (from ``posts`` and the store) the posts that feeds.yaml's include/exclude/hide reject.
+
+    Rules are applied when storing too; this catches posts stored before a rule was added,
+    so hiding a spam post takes it off every page, feed and the state export at once.
+    """
+    accepts = {feed.url: post_filter(feed) for feed in feeds}
+    rejected = [p for p in posts if not accepts[p.feed_url](p)]
+    if rejected:
+        store.delete_posts(p.uid for p in rejected)
+        gone = {p.uid for p in rejected}
+        posts = [p for p in posts if p.uid not in gone]
+    return posts
+
+
 def make_blog(feed: Feed, state: FeedState) -> Blog:
     """Merge what feeds.yaml and the feed itself say about a blog."""
     title = feed.title or state.title or (urlsplit(feed.site or feed.url).hostname or feed.url)
@@ -177,8 +192,11 @@ async def update_feeds(
 
     async def one(feed: Feed, client: object) -> FeedReport:
         state = states.get(feed.url)
-        result = await fetch_feed(client, feed, state, options, now=now,  # type: ignore[arg-type]
-                                  limiter=limiter)
+        if feed.disabled:  # never fetched; its stored posts stay on the site (#7)
+            result = FetchResult(feed, Skipped(feed.url, "disabled in feeds.yaml"))
+        else:
+            result = await fetch_feed(client, feed, state, options,  # type: ignore[arg-type]
+                                      now=now, limiter=limiter)
         value = result.value
         parsed: ParsedFeed | ParseError | None = None
         if isinstance(value, FetchedFeed):
@@ -241,7 +259,8 @@ def _store_result(
         store.record_failure(feed.url, now=now, error=reason, status=value.status,
                              kind="parse")
         return FeedReport(feed.url, "failed", reason, cause="parse")
-    posts: Sequence[Post] = parsed.posts
+    accepts = post_filter(feed)  # include/exclude/hide: rejected posts are never stored
+    posts: Sequence[Post] = [p for p in parsed.posts if accepts(p)]
     joining = not first_build and (state is None or state.last_success is None)
     if joining:
         posts = posts[:FIRST_RUN_POSTS]  # newest first: the blog joins without flooding

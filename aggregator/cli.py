@@ -19,7 +19,6 @@ from pathlib import Path
 
 from . import __version__
 from .build import BuildOptions, build_site
-from .config import load_config
 from .diamonds import DiamondSettings
 from .errors import AggregatorError
 from .fetch import FetchOptions
@@ -76,6 +75,9 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--state", default="state/aggregator.db", metavar="PATH",
                        help="the SQLite state file; keeps posts, topics and diamond history "
                             "between runs (default: %(default)s)")
+    build.add_argument("--summary-file", metavar="PATH",
+                       help="also append the closing summary as Markdown to this file (on "
+                            "GitHub Actions: \"$GITHUB_STEP_SUMMARY\")")
     build.set_defaults(func=cmd_build)
 
     demo = commands.add_parser(
@@ -103,10 +105,61 @@ def make_parser() -> argparse.ArgumentParser:
         "validate", help="check feeds.yaml and report every problem",
         description="Check feeds.yaml: required and known keys, types, http/https URLs and "
                     "duplicates. Prints PATH:LINE: problem for each and exits non-zero if "
-                    "any.")
+                    "any. With --network, also fetch the entries and check each is a real "
+                    "feed with posts and a title.")
     validate.add_argument("path", nargs="?", default="feeds.yaml", help="default: %(default)s")
+    validate.add_argument("--network", action="store_true",
+                          help="also fetch the entries and check they are working feeds")
+    validate.add_argument("--changed", metavar="BASE_REF",
+                          help="with --network, fetch only entries added or changed since "
+                               "this git ref (e.g. origin/main)")
+    validate.add_argument("--format", choices=("text", "markdown"), default="text",
+                          help="output format (default: %(default)s)")
+    validate.add_argument("--summary-file", metavar="PATH", action="append", default=[],
+                          help="also append the Markdown report to this file (repeatable; on "
+                               "GitHub Actions: \"$GITHUB_STEP_SUMMARY\")")
+    _add_private_flag(validate)
     validate.set_defaults(func=cmd_validate)
+
+    add = commands.add_parser(
+        "add", help="find a blog's feed and append it to feeds.yaml",
+        description="Given a blog's home page or feed, find its feed (autodiscovery, then "
+                    "common paths), read its title, and append an entry at the end of "
+                    "feeds.yaml, leaving the rest of the file untouched.")
+    add.add_argument("url", help="the blog's home page or feed address")
+    add.add_argument("--feeds", default="feeds.yaml", metavar="PATH",
+                     help="the list of blogs (default: %(default)s)")
+    _add_private_flag(add)
+    add.set_defaults(func=cmd_add)
+
+    state = commands.add_parser(
+        "state", help="export or restore the SQLite state (carried between CI runs)",
+        description="Export the state as a gzipped SQLite copy, or restore it from a path or "
+                    "URL (e.g. the export published with the live site).")
+    state_commands = state.add_subparsers(metavar="ACTION", required=True)
+    export = state_commands.add_parser("export", help="write a gzipped copy of the state")
+    export.add_argument("path", help="where to write it, e.g. site/data/state.sqlite.gz")
+    export.set_defaults(func=cmd_state_export)
+    restore = state_commands.add_parser(
+        "restore", help="replace the state with an export, if it is valid",
+        description="Download or read an export, check it fully, and only then replace the "
+                    "local state. If it is missing or damaged the local state is kept (a "
+                    "build without state is a safe cold build) and the exit code is 0 "
+                    "unless --strict.")
+    restore.add_argument("source", metavar="URL_OR_PATH")
+    restore.add_argument("--strict", action="store_true",
+                         help="exit non-zero when nothing was restored")
+    _add_private_flag(restore)
+    for sub in (export, restore):
+        sub.add_argument("--state", default="state/aggregator.db", metavar="PATH",
+                         help="the SQLite state file (default: %(default)s)")
     return parser
+
+
+def _add_private_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-private-hosts", action="store_true",
+                        help="allow fetching from loopback and private addresses (for tests "
+                             "and local development only)")
 
 
 def _add_build_flags(parser: argparse.ArgumentParser) -> None:
@@ -178,6 +231,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     options = _options(args)
     report = _with_progress(lambda **hooks: build_site(options, **hooks))
     print_summary(report)
+    if args.summary_file:
+        _append(args.summary_file, summary_markdown(report))
     return EXIT_OK
 
 
@@ -231,10 +286,84 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Run ``aggregator validate``."""
-    config = load_config(args.path)
-    print(f"{args.path}: {len(config.feeds)} feeds, no problems found")
+    """Run ``aggregator validate``: problems as ``PATH:LINE: message``, exit 1 if any."""
+    from .review import as_markdown, as_text, review
+
+    if args.changed and not args.network:
+        raise AggregatorError("--changed needs --network (it limits which entries are fetched)")
+    result = review(args.path, network=args.network, changed_ref=args.changed,
+                    options=FetchOptions(allow_private_hosts=args.allow_private_hosts))
+    print(as_markdown(result) if args.format == "markdown" else as_text(result),
+          file=sys.stdout if result.ok or args.format == "markdown" else sys.stderr)
+    for path in args.summary_file:
+        _append(path, as_markdown(result))
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Run ``aggregator add``."""
+    import asyncio
+
+    from .discover import add_blog
+
+    options = FetchOptions(allow_private_hosts=args.allow_private_hosts)
+    added = asyncio.run(add_blog(args.feeds, args.url, options))
+    print(f"Added {added.feed_url} ({added.title or 'no title'}) to {args.feeds}:")
+    print(added.text.rstrip("\n"))
+    print(f"Check it with: aggregator validate {args.feeds} --network")
     return EXIT_OK
+
+
+def cmd_state_export(args: argparse.Namespace) -> int:
+    """Run ``aggregator state export``."""
+    from .statefile import export_state
+
+    size = export_state(args.state, args.path)
+    print(f"Exported {args.state} to {args.path} ({size:,} bytes)")
+    return EXIT_OK
+
+
+def cmd_state_restore(args: argparse.Namespace) -> int:
+    """Run ``aggregator state restore``; a failed restore means a cold build, not an error."""
+    from .statefile import StateFileError, restore_state
+
+    options = FetchOptions(allow_private_hosts=args.allow_private_hosts)
+    try:
+        result = restore_state(args.source, args.state, options=options)
+    except StateFileError as e:
+        print(f"warning: state not restored: {e}\nThe next build starts cold: posts are "
+              "fetched afresh (none is shown twice), diamond history starts empty.",
+              file=sys.stderr)
+        return EXIT_ERROR if args.strict else EXIT_OK
+    print(result.message)
+    return EXIT_OK if result.restored or not args.strict else EXIT_ERROR
+
+
+def summary_markdown(report: BuildReport) -> str:
+    """Return the closing summary of a build as Markdown (for a CI job summary)."""
+    failed = [f for f in report.feeds if f.outcome == "failed"]
+    lines = [
+        f"### Built the site for {report.date.isoformat()} (seed {report.seed})", "",
+        "| | |", "|---|---|",
+        f"| feeds | {report.count('ok')} ok, {report.count('not_modified')} unchanged, "
+        f"{len(failed)} failed |",
+        f"| posts | {report.new_posts} new, {report.total_posts} in total |",
+        f"| topics | {len(report.topics)} |",
+        f"| diamonds | {len(report.diamonds)} |",
+        f"| time | {report.seconds:.1f} s |",
+    ]
+    if failed:
+        lines += ["", "**Failed feeds** (their earlier posts stay on the site):", ""]
+        lines += [f"- `{f.url.replace('`', '')}`: {f.reason.replace('`', '')}" for f in failed]
+    return "\n".join(lines) + "\n"
+
+
+def _append(path: str, text: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text + "\n")
+    except OSError as e:
+        raise AggregatorError(f"cannot write {path}: {e.strerror or e}") from e
 
 
 def print_summary(report: BuildReport) -> None:

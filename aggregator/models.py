@@ -27,6 +27,10 @@ class Feed:
     language: str | None = None
     added: date | None = None
     line: int | None = None  # where the entry starts in feeds.yaml, for messages
+    disabled: bool = False  # not fetched any more; its stored posts stay on the site
+    include: tuple[str, ...] = ()  # keep only posts mentioning one of these words (title/text)
+    exclude: tuple[str, ...] = ()  # drop posts mentioning any of these words
+    hide: tuple[str, ...] = ()  # links or guids of single posts never to show
 
 
 @dataclass(frozen=True, slots=True)

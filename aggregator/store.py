@@ -294,6 +294,11 @@ class Store:
         wanted = set(feed_urls) if feed_urls is not None else None
         return [_post(row) for row in rows if wanted is None or row["feed_url"] in wanted]
 
+    def delete_posts(self, uids: Iterable[str]) -> None:
+        """Forget posts by uid (hidden or filtered out in feeds.yaml)."""
+        with self.transaction() as db:
+            db.executemany("DELETE FROM posts WHERE uid = ?", ((uid,) for uid in uids))
+
     # -- topics ----------------------------------------------------------------------
 
     def topics(self) -> list[StoredTopic]:

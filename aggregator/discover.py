@@ -1,0 +1,223 @@
+"""Find a blog's feed from its home page, and check that a feed URL really is a feed.
+
+Used by ``aggregator add`` (find the feed, read its title) and ``aggregator validate
+--network`` (is each new entry a real feed with posts and a title?). Every download goes
+through :func:`aggregator.fetch.fetch_feed`, so the same address rules (no loopback or
+private hosts unless allowed), size cap, timeouts and redirect checks apply as in a build.
+
+Discovery, in order: the URL itself if it is a feed; the page's
+``<link rel="alternate" type="application/rss+xml|atom+xml" href="...">`` tags (relative
+``href`` resolved against ``<base href>`` or the page's final URL); then the usual
+paths (:data:`COMMON_PATHS`) next to the page and at the root of its host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from .config import LANGUAGE_CODE, append_entry, find_listed, load_config
+from .errors import AggregatorError, FetchError, ParseError
+from .fetch import FetchOptions, fetch_feed, make_client
+from .models import Config, Feed, FetchedFeed, ParsedFeed
+from .parse import parse_feed
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+COMMON_PATHS = ("feed/", "rss.xml", "atom.xml", "index.xml", "feed.xml", "rss/",
+                "feeds/posts/default")
+
+
+class DiscoveryError(AggregatorError):
+    """No feed could be found at or from a URL; the message says what was tried."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCheck:
+    """What fetching one feed URL showed: the parsed feed, or why it is not usable."""
+
+    url: str
+    final_url: str | None = None
+    feed: ParsedFeed | None = None
+    problem: str | None = None  # None: a real feed with at least one post
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the URL is a parseable feed with at least one post."""
+        return self.problem is None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A downloaded page or feed body."""
+
+    url: str
+    final_url: str
+    body: bytes
+    content_type: str | None
+
+
+async def download(client: httpx.AsyncClient, url: str, options: FetchOptions) -> Page:
+    """Download ``url`` with the build's fetch rules; raise :class:`FetchError` on failure."""
+    result = await fetch_feed(client, Feed(url=url), None, options, now=datetime.now(UTC))
+    value = result.value
+    if isinstance(value, FetchError):
+        raise value
+    if not isinstance(value, FetchedFeed):  # no stored state, so never 304 or skipped
+        raise FetchError("http", f"unexpected answer: {value}")
+    return Page(url, value.final_url, value.body, value.content_type)
+
+
+def read_feed(page: Page) -> FeedCheck:
+    """Parse a downloaded body as a feed and say whether it is usable."""
+    if looks_like_html(page):
+        return FeedCheck(page.url, page.final_url, problem="this is a web page, not a feed")
+    try:
+        parsed = parse_feed(page.body, feed_url=page.url, now=datetime.now(UTC),
+                            content_type=page.content_type, final_url=page.final_url)
+    except ParseError as e:
+        return FeedCheck(page.url, page.final_url, problem=f"not a readable feed: {e}")
+    if not parsed.posts:
+        return FeedCheck(page.url, page.final_url, parsed, problem="the feed has no posts")
+    return FeedCheck(page.url, page.final_url, parsed)
+
+
+async def check_feed(client: httpx.AsyncClient, url: str, options: FetchOptions) -> FeedCheck:
+    """Fetch ``url`` and check it is a real feed with posts; never raise for a bad feed."""
+    try:
+        page = await download(client, url, options)
+    except FetchError as e:
+        return FeedCheck(url, problem=f"cannot fetch it: {e}")
+    return read_feed(page)
+
+
+async def discover_feed(client: httpx.AsyncClient, url: str,
+                        options: FetchOptions) -> FeedCheck:
+    """Return the first usable feed found at or from ``url`` (a home page or a feed).
+
+    Raise :class:`DiscoveryError` naming every candidate tried when none works.
+    """
+    try:
+        page = await download(client, url, options)
+    except FetchError as e:
+        raise DiscoveryError(f"cannot fetch {url}: {e}") from e
+    first = read_feed(page)
+    if first.ok:
+        return first
+    tried = [f"{url}: {first.problem}"]
+    candidates = autodiscovered(page) if looks_like_html(page) else []
+    candidates += [c for c in common_candidates(page.final_url) if c not in candidates]
+    for candidate in candidates:
+        if candidate in (url, page.final_url):
+            continue
+        check = await check_feed(client, candidate, options)
+        if check.ok:
+            return check
+        tried.append(f"{candidate}: {check.problem}")
+    raise DiscoveryError("no feed found. Tried:\n  " + "\n  ".join(tried)
+                         + "\nPass the feed's own address (often ending in /feed/ or .xml).")
+
+
+def looks_like_html(page: Page) -> bool:
+    """Return whether a body is an HTML page rather than an XML feed."""
+    if page.content_type and "html" in page.content_type.lower():
+        return True
+    head = page.body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def autodiscovered(page: Page) -> list[str]:
+    """Return the feed URLs a page announces with ``<link rel="alternate">``, in page order."""
+    finder = _LinkFinder()
+    try:
+        finder.feed(page.body[:2_000_000].decode("utf-8", "replace"))
+        finder.close()
+    except AssertionError:  # html.parser's reaction to some malformed markup
+        pass
+    base = urljoin(page.final_url, finder.base) if finder.base else page.final_url
+    found: list[str] = []
+    for href in finder.hrefs:
+        url = urljoin(base, href.strip())
+        if urlsplit(url).scheme in ("http", "https") and url not in found:
+            found.append(url)
+    return found
+
+
+def common_candidates(page_url: str) -> list[str]:
+    """Return the usual feed paths next to ``page_url`` and at the root of its host."""
+    parts = urlsplit(page_url)
+    here = page_url.split("#")[0].split("?")[0]
+    if not here.endswith("/"):
+        here = here.rsplit("/", 1)[0] + "/"
+    root = f"{parts.scheme}://{parts.netloc}/"
+    found: list[str] = []
+    for base in dict.fromkeys((here, root)):
+        for path in COMMON_PATHS:
+            url = urljoin(base, path)
+            if url not in found:
+                found.append(url)
+    return found
+
+
+class _LinkFinder(HTMLParser):
+    """Collect ``<link rel="alternate" type="application/rss+xml|atom+xml">`` hrefs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+        self.base: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name.lower(): (value or "") for name, value in attrs}
+        if tag == "base" and self.base is None and values.get("href"):
+            self.base = values["href"]
+        if tag != "link" or not values.get("href"):
+            return
+        rels = values.get("rel", "").lower().split()
+        kind = values.get("type", "").lower().split(";")[0].strip()
+        if "alternate" in rels and kind in FEED_TYPES:
+            self.hrefs.append(values["href"])
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """The entry ``aggregator add`` appended to feeds.yaml."""
+
+    feed_url: str
+    title: str | None
+    text: str  # exactly what was appended
+
+
+async def add_blog(feeds_path: str, url: str, options: FetchOptions, *,
+                   today: date | None = None,
+                   client: httpx.AsyncClient | None = None) -> Added:
+    """Find the feed of ``url`` and append it to feeds.yaml; refuse blogs already listed."""
+    config = load_config(feeds_path)  # an invalid file is reported before any download
+    _refuse_listed(config, url, feeds_path)
+    async with (client or make_client(options)) as http:
+        check = await discover_feed(http, url, options)
+    assert check.feed is not None
+    _refuse_listed(config, check.url, feeds_path)
+    feed = check.feed
+    fields = {"url": check.url}
+    if feed.title:
+        fields["title"] = feed.title
+    if feed.site and feed.site != check.url:
+        fields["site"] = feed.site
+    if feed.language and LANGUAGE_CODE.match(feed.language):
+        fields["language"] = feed.language
+    fields["added"] = (today or datetime.now(UTC).date()).isoformat()
+    text = append_entry(feeds_path, fields)
+    return Added(check.url, feed.title, text)
+
+
+def _refuse_listed(config: Config, url: str, path: str) -> None:
+    """Raise if ``url`` is a listed feed, or the home page of a listed blog."""
+    by_site = [Feed(url=f.site, line=f.line) for f in config.feeds if f.site]
+    listed = find_listed(config, url) or find_listed(Config(path, tuple(by_site)), url)
+    if listed is not None:
+        raise DiscoveryError(f"{url} is already listed in {path} at line {listed.line}; "
+                             "nothing was added")

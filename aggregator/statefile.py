@@ -1,0 +1,214 @@
+"""Carry the SQLite state from one build to the next: ``aggregator state export|restore``.
+
+On GitHub Actions every run starts on a fresh machine, and actions/cache evicts entries
+unused for 7 days, so the state travels with the site instead: the build exports a
+gzipped, compacted copy of the database to ``site/data/state.sqlite.gz``, Pages publishes
+it with the site, and the next run downloads it from the live site before building.
+
+The export is the database itself (``VACUUM INTO``: one consistent, defragmented copy),
+so it is versioned by SQLite's ``user_version`` (the schema version) and a newer
+aggregator migrates an older export exactly as it migrates a local file.
+
+Restoring never makes things worse: a download that fails, is not gzip, is not a SQLite
+database, fails ``PRAGMA integrity_check``, lacks the aggregator's tables or comes from
+a newer schema is refused and the local state is left as it was. With no state at all
+the build is a cold one, which is safe: posts are keyed by feed and entry id, so none is
+shown twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import os
+import sqlite3
+import tempfile
+import zlib
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from .errors import AggregatorError, FetchError, StoreError
+from .fetch import FetchOptions, make_client
+from .store import SCHEMA_VERSION, Store
+
+EXPORT_NAME = "data/state.sqlite.gz"  # where the build workflow puts it inside site/
+MAX_DOWNLOAD = 256 * 1024 * 1024  # compressed
+MAX_DATABASE = 1024 * 1024 * 1024  # uncompressed: refuses a gzip bomb
+DOWNLOAD_DEADLINE = 120.0  # seconds
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_REQUIRED_TABLES = frozenset({"feeds", "posts", "topics", "diamonds", "meta"})
+
+
+class StateFileError(AggregatorError):
+    """A state export could not be read, or is not a usable aggregator database."""
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """What ``state restore`` did."""
+
+    source: str
+    restored: bool  # False: the local state was kept as it was
+    message: str
+    feeds: int = 0
+    posts: int = 0
+
+
+def export_state(state_path: str | Path, out_path: str | Path) -> int:
+    """Write a gzipped, compacted copy of the state at ``state_path`` to ``out_path``.
+
+    Return the size of the written file in bytes. The copy is consistent even while
+    another connection writes, and the file appears atomically.
+    """
+    if not Path(state_path).is_file():
+        raise StoreError(f"{state_path}: no state to export (run a build first)")
+    with Store(state_path):  # migrates and checks it is an aggregator database
+        pass
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        copy = Path(tmp) / "state.sqlite"
+        db = sqlite3.connect(str(state_path))
+        try:
+            db.execute("VACUUM INTO ?", (str(copy),))
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{state_path}: cannot export the state: {e}") from e
+        finally:
+            db.close()
+        packed = Path(tmp) / "state.sqlite.gz"
+        with copy.open("rb") as src, packed.open("wb") as raw:
+            # mtime=0 and no file name: the same state gives the same bytes
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+                while chunk := src.read(1 << 20):
+                    gz.write(chunk)
+        packed.replace(out)
+    return out.stat().st_size
+
+
+def restore_state(source: str, state_path: str | Path, *,
+                  options: FetchOptions | None = None) -> Restored:
+    """Replace the state at ``state_path`` with the export at ``source`` (a URL or a path).
+
+    The export is checked completely before anything is replaced. If it cannot be
+    downloaded or is unusable, raise :class:`StateFileError` and leave the local state as
+    it was. A local state that is newer than the export (it saw a later fetch) is kept.
+    """
+    data = _read_source(source, options or FetchOptions())
+    state = Path(state_path)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=state.parent, prefix=".restore-", suffix=".db")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _gunzip_into(data, f, source)
+        feeds, posts, newest = _check_database(tmp, source)
+        if state.is_file():
+            local = _newest_fetch_or_none(state)
+            if local is not None and newest is not None and local > newest:
+                return Restored(source, False, f"kept {state}: it is newer than the export "
+                                               f"({local.isoformat()} > {newest.isoformat()})")
+        for suffix in ("-wal", "-shm", "-journal"):  # they belong to the old file
+            Path(f"{state}{suffix}").unlink(missing_ok=True)
+        tmp.replace(state)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Restored(source, True, f"restored {feeds} feeds and {posts} posts into {state}",
+                    feeds=feeds, posts=posts)
+
+
+def _read_source(source: str, options: FetchOptions) -> bytes:
+    if urlsplit(source).scheme in ("http", "https"):
+        return asyncio.run(_download(source, options))
+    try:
+        path = Path(source)
+        if path.stat().st_size > MAX_DOWNLOAD:
+            raise StateFileError(f"{source}: larger than {MAX_DOWNLOAD:,} bytes")
+        return path.read_bytes()
+    except OSError as e:
+        raise StateFileError(f"{source}: cannot read it: {e.strerror or e}") from e
+
+
+async def _download(url: str, options: FetchOptions) -> bytes:
+    from .discover import download  # the build's fetch rules: address checks, caps, timeouts
+
+    options = replace(options, max_bytes=MAX_DOWNLOAD, deadline=DOWNLOAD_DEADLINE)
+    async with make_client(options) as client:
+        try:
+            page = await download(client, url, options)
+        except FetchError as e:
+            raise StateFileError(f"cannot download {url}: {e}") from e
+    return page.body
+
+
+def _gunzip_into(data: bytes, out: BinaryIO, source: str) -> None:
+    """Write the database in ``data`` (gzipped, or already plain) to ``out``, capped."""
+    write = out.write
+    if data.startswith(_SQLITE_MAGIC):  # served with Content-Encoding: gzip and decoded
+        write(data)
+        return
+    if not data.startswith(b"\x1f\x8b"):
+        raise StateFileError(f"{source}: not a gzipped state export")
+    inflater = zlib.decompressobj(wbits=31)
+    size = 0
+    try:
+        chunk = inflater.decompress(data, 1 << 20)
+        while chunk:
+            size += len(chunk)
+            if size > MAX_DATABASE:
+                raise StateFileError(f"{source}: unpacks to more than {MAX_DATABASE:,} bytes")
+            write(chunk)
+            chunk = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+    except zlib.error as e:
+        raise StateFileError(f"{source}: corrupt gzip data: {e}") from e
+    if not inflater.eof:
+        raise StateFileError(f"{source}: the gzip data is truncated")
+
+
+def _check_database(path: Path, source: str) -> tuple[int, int, datetime | None]:
+    """Check a candidate state file; return its feed and post counts and newest fetch."""
+    with path.open("rb") as f:
+        if f.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+            raise StateFileError(f"{source}: not a SQLite database")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            db.execute("PRAGMA trusted_schema = OFF")
+            check = db.execute("PRAGMA integrity_check").fetchone()[0]
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master "
+                                               "WHERE type = 'table'")}
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as e:
+        raise StateFileError(f"{source}: not a usable SQLite database: {e}") from e
+    if check != "ok":
+        raise StateFileError(f"{source}: the database is damaged: {check}")
+    if not 1 <= version <= SCHEMA_VERSION or not _REQUIRED_TABLES <= tables:
+        raise StateFileError(f"{source}: not a state export this version can read "
+                             f"(schema {version}; this aggregator knows 1 to {SCHEMA_VERSION})")
+    try:
+        with Store(path) as store:  # applies any pending migrations
+            feeds = len(store.feed_states())
+            posts = len(store.posts())
+    except (StoreError, sqlite3.DatabaseError) as e:
+        raise StateFileError(f"{source}: the state cannot be opened: {e}") from e
+    return feeds, posts, _newest_fetch_or_none(path)
+
+
+def _newest_fetch_or_none(path: Path) -> datetime | None:
+    """Return the latest fetch time recorded in a state file, or None if unreadable/empty."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT MAX(last_fetched) FROM feeds").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return None
+    if not row or not row[0]:
+        return None
+    value = datetime.fromisoformat(row[0])
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
