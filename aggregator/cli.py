@@ -150,6 +150,7 @@ def make_parser() -> argparse.ArgumentParser:
     restore.add_argument("--strict", action="store_true",
                          help="exit non-zero when nothing was restored")
     _add_private_flag(restore)
+    restore.set_defaults(func=cmd_state_restore)
     for sub in (export, restore):
         sub.add_argument("--state", default="state/aggregator.db", metavar="PATH",
                          help="the SQLite state file (default: %(default)s)")
@@ -360,6 +361,7 @@ def summary_markdown(report: BuildReport) -> str:
 
 def _append(path: str, text: str) -> None:
     try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as f:
             f.write(text + "\n")
     except OSError as e:

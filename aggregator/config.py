@@ -362,7 +362,7 @@ def find_listed(config: Config, url: str) -> Feed | None:
     return next((f for f in config.feeds if normalize_url(f.url) == key), None)
 
 
-def append_entry(path: str | Path, fields: dict[str, str]) -> str:
+def append_entry(path: str | Path, fields: dict[str, str | date]) -> str:
     """Append one entry to the feeds.yaml at ``path`` and return the text appended.
 
     Everything already in the file (comments, order, formatting) is kept byte for byte:
@@ -390,7 +390,8 @@ def append_entry(path: str | Path, fields: dict[str, str]) -> str:
     lines = []
     for i, (key, value) in enumerate(fields.items()):
         lead = f"{indent}- " if i == 0 else f"{indent}  "
-        lines.append(f"{lead}{key}: {yaml_scalar(value)}")
+        written = value.isoformat() if isinstance(value, date) else yaml_scalar(value)
+        lines.append(f"{lead}{key}: {written}")
     addition = ("" if not text or text.endswith("\n") else "\n") + "\n".join(lines) + "\n"
     new_raw = raw + addition.encode("utf-8")
     updated = parse_config(new_raw, shown)

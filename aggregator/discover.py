@@ -202,14 +202,14 @@ async def add_blog(feeds_path: str, url: str, options: FetchOptions, *,
     assert check.feed is not None
     _refuse_listed(config, check.url, feeds_path)
     feed = check.feed
-    fields = {"url": check.url}
+    fields: dict[str, str | date] = {"url": check.url}
     if feed.title:
         fields["title"] = feed.title
     if feed.site and feed.site != check.url:
         fields["site"] = feed.site
     if feed.language and LANGUAGE_CODE.match(feed.language):
         fields["language"] = feed.language
-    fields["added"] = (today or datetime.now(UTC).date()).isoformat()
+    fields["added"] = today or datetime.now(UTC).date()
     text = append_entry(feeds_path, fields)
     return Added(check.url, feed.title, text)
 
