@@ -132,6 +132,7 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
             today=now.date(), generated=now, seed=seed,
             base_url=options.base_url or DEFAULT_BASE_URL, blogs=blogs, posts=posts,
             topics=model.topics, misc=model.misc, diamonds=diamonds, related=model.related,
+            dissolved=[t for t in store.topics() if not t.active],
         )
         render_site(content, report, options.out_dir)
     return replace(report, seconds=time.monotonic() - started)

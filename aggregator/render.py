@@ -29,6 +29,7 @@ from . import syndication
 from .health import for_how_long, health_record
 from .models import Blog, BuildReport, Diamond, Post, Topic
 from .sanitize import clean_html
+from .store import StoredTopic
 from .syndication import Channel, Item, Outline, stable_id
 from .topics import MISC_LABEL, MISC_SLUG
 
@@ -63,6 +64,7 @@ class SiteContent:
     misc: Sequence[str]
     diamonds: Sequence[Diamond]
     related: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    dissolved: Sequence[StoredTopic] = ()  # earlier topics that no longer exist
 
 
 def render_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -> None:
@@ -95,6 +97,36 @@ def _write_topic_pages(page: PageWriter, site: _Site, topic: Topic) -> None:
         page(topic_page_path(topic.slug, number), "topic.html", topic=topic, posts=chunk,
              total=len(posts), number=number, pages=max(1, len(chunks)),
              page_path=topic_page_path)
+
+
+def successors(old: StoredTopic, topics: Sequence[Topic]) -> list[tuple[Topic, int]]:
+    """Return the current topics holding ``old``'s posts, with how many, most first."""
+    members = set(old.post_uids)
+    shares = [(t, len(members.intersection(t.post_uids))) for t in topics]
+    return sorted(((t, n) for t, n in shares if n), key=lambda s: (-s[1], s[0].slug))
+
+
+def _write_dissolved_topic(page: PageWriter, site: _Site, old: StoredTopic, out: Path) -> None:
+    """Keep a dissolved topic's URL: a notice page, and a feed whose last item says so.
+
+    Topic URLs are promises to subscribers: a reader subscribed to the topic's feed
+    learns where its posts went instead of meeting a dead feed.
+    """
+    moved = successors(old, site.content.topics)
+    path = f"topics/{old.slug}/"
+    page(path + "index.html", "dissolved.html", old=old, moved=moved)
+    where = ", ".join(t.label for t, _ in moved[:3]) or "the other topics"
+    when = old.last_seen or site.content.generated
+    notice = Item(
+        id=stable_id("dissolved", old.slug), title=f"The topic “{old.label}” has ended",
+        link=site.absolute(path + "index.html"), published=when,
+        summary=f"Posts like these now appear under {where}. Subscribe there to keep "
+                "following them; this feed will not change again.",
+        author="Edublogs by topic",
+    )
+    _write_feeds(site, path, f"{old.label} · Edublogs by topic (ended)",
+                 f"This topic has ended; its posts moved to {where}.", path + "index.html",
+                 [], out, extra=[notice])
 
 
 def index_search(site: Path) -> bool:
@@ -191,6 +223,8 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
     if content.misc:
         _write_topic_pages(page, site, Topic(slug=MISC_SLUG, label=MISC_LABEL, terms=(),
                                              post_uids=tuple(content.misc)))
+    for old in content.dissolved:
+        _write_dissolved_topic(page, site, old, out)
     page("topics/index.html", "topics.html", topics=content.topics, misc_count=len(content.misc))
 
     posts_by_blog: dict[str, list[Post]] = {}

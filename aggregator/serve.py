@@ -46,9 +46,8 @@ def serve_site(root: str | Path, *, bind: str = "127.0.0.1", port: int = 8000,
         raise AggregatorError(f"cannot listen on {bind}:{port}: {e.strerror}; "
                               "try another --port") from e
     with server:
-        host, real_port = server.server_address[:2]
         if on_ready is not None:
-            on_ready(f"http://{host}:{real_port}/")
+            on_ready(f"http://{bind}:{server.server_address[1]}/")
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -108,6 +108,7 @@ class StoredTopic:
     terms: tuple[str, ...]
     post_uids: tuple[str, ...]
     active: bool
+    last_seen: datetime | None = None  # the last build that had this topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +306,8 @@ class Store:
         """Return every topic ever stored, active or dissolved."""
         rows = self._db.execute("SELECT * FROM topics ORDER BY slug").fetchall()
         return [StoredTopic(slug=r["slug"], label=r["label"], terms=tuple(json.loads(r["terms"])),
-                            post_uids=tuple(json.loads(r["post_uids"])), active=bool(r["active"]))
+                            post_uids=tuple(json.loads(r["post_uids"])), active=bool(r["active"]),
+                            last_seen=_dt(r["last_seen"]))
                 for r in rows]
 
     def save_topics(self, topics: Sequence[Topic], now: datetime) -> None:

@@ -57,7 +57,7 @@ def test_long_topics_paginate(tmp_path: Path) -> None:
 def test_404_page_uses_absolute_links(tmp_path: Path) -> None:
     site = _render(tmp_path, _posts(3), [], [p.uid for p in _posts(3)])
     page = (site / "404.html").read_text()
-    assert 'href="https://example.org/sub/assets/style.css"' in page
+    assert "<style>" in page and "assets/style.css" not in page  # works at any depth
     assert 'href="https://example.org/sub/topics/index.html"' in page
 
 
@@ -75,3 +75,35 @@ def test_a_failed_render_leaves_the_previous_site(tmp_path: Path) -> None:
         raise AssertionError("expected the render to fail")
     assert (site / "index.html").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temporary left behind
+
+
+def test_a_dissolved_topic_keeps_its_url_and_says_where_posts_went(tmp_path: Path) -> None:
+    import feedparser
+
+    from aggregator.store import StoredTopic
+
+    posts = _posts(6)
+    now_topics = [Topic(slug="reading", label="Reading", terms=("reading",),
+                        post_uids=tuple(p.uid for p in posts[:4])),
+                  Topic(slug="maths", label="Maths", terms=("maths",),
+                        post_uids=tuple(p.uid for p in posts[4:]))]
+    old = StoredTopic(slug="phonics", label="Phonics", terms=("phonics",),
+                      post_uids=tuple(p.uid for p in posts[:3]), active=False,
+                      last_seen=NOW - timedelta(days=3))
+    content = SiteContent(today=date(2026, 11, 20), generated=NOW, seed=1,
+                          base_url="https://example.org/", blogs=[_blog(i) for i in range(3)],
+                          posts=posts, topics=now_topics, misc=[], diamonds=[],
+                          dissolved=[old])
+    report = BuildReport(date=date(2026, 11, 20), seed=1, feeds=(), topics=tuple(now_topics),
+                         diamonds=(), new_posts=0, total_posts=6, seconds=0.0, out_dir="site")
+    render_site(content, report, tmp_path / "site")
+
+    page = (tmp_path / "site/topics/phonics/index.html").read_text()
+    assert "has ended" in page
+    assert 'href="../../topics/reading/index.html">Reading</a>' in page
+    assert "(3 of its posts)" in page
+    feed = feedparser.parse((tmp_path / "site/topics/phonics/feed.xml").read_bytes())
+    assert not feed.bozo
+    assert [e.title for e in feed.entries] == ["The topic “Phonics” has ended"]
+    assert "Reading" in feed.entries[0].summary
+    assert feed.entries[0].link == "https://example.org/topics/phonics/index.html"
