@@ -138,3 +138,30 @@ def test_every_aggregator_command_in_the_workflows_parses() -> None:
             parser.parse_args(argv)  # exits (SystemExit) on an unknown flag or command
             found += 1
     assert found == 4
+
+
+def test_contributing_docs_and_templates_exist_and_cover_the_basics() -> None:
+    contributing = (ROOT / "CONTRIBUTING.md").read_text()
+    for heading in ("## Add a blog in the GitHub web editor, step by step",
+                    "## What makes a blog eligible", "## How to remove your blog",
+                    "## Design notes", "**Why SQLite?**", "**Why TF-IDF", "**Why a static site?**"):
+        assert heading in contributing
+    assert (ROOT / ".github" / "PULL_REQUEST_TEMPLATE.md").read_text().strip()
+    form = yaml.safe_load((ROOT / ".github" / "ISSUE_TEMPLATE" / "suggest-a-blog.yml").read_text())
+    fields = {item["id"]: item for item in form["body"] if "id" in item}
+    assert fields["url"]["validations"]["required"] is True
+    assert {"name", "description", "body"} <= form.keys()
+    config = yaml.safe_load((ROOT / ".github" / "ISSUE_TEMPLATE" / "config.yml").read_text())
+    assert "blank_issues_enabled" in config
+
+
+def test_readme_documents_the_new_keys_and_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    from aggregator.config import KNOWN_KEYS
+
+    for key in KNOWN_KEYS:
+        assert f"{key}:" in readme, key
+    for command in ("aggregator validate --network", "aggregator add ",
+                    "aggregator state export", "aggregator state restore", "--changed BASE_REF",
+                    "--summary-file", "## Running it on GitHub"):
+        assert command in readme, command
