@@ -22,7 +22,7 @@ import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from .config import load_config, post_filter
 from .diamonds import DiamondSettings, pick_diamonds, seed_for
 from .errors import FetchError, ParseError
+from .fairness import build_ledger
 from .fetch import FetchOptions, HostLimiter, fetch_feed, make_client
 from .health import failure_cause, feed_health, is_dead, sickest_first
 from .models import (
@@ -118,8 +119,13 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
         dead = frozenset(b.url for b in blogs if is_dead(states[b.url], now))
         diamonds = pick_diamonds(posts, topic_of=topic_of, history=store.features(),
                                  now=now, seed=seed, excluded_feeds=dead,
+                                 joined=joined_dates(blogs, states),
+                                 # cross-posts, once topics.py finds them (issue 4)
+                                 duplicates=getattr(model, "duplicates", None),
                                  settings=options.diamonds)
-        store.record_diamonds(now.date(), diamonds)
+        store.record_diamonds(now.date(), diamonds, posts={p.uid: p for p in posts},
+                              blog_titles={b.url: b.title for b in blogs})
+        history = store.features()
 
         report = BuildReport(
             date=now.date(), seed=seed, feeds=tuple(reports), topics=model.topics,
@@ -132,6 +138,8 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
             today=now.date(), generated=now, seed=seed,
             base_url=options.base_url or DEFAULT_BASE_URL, blogs=blogs, posts=posts,
             topics=model.topics, misc=model.misc, diamonds=diamonds, related=model.related,
+            history=history, ledger=build_ledger(blogs, posts, history, today=now.date(),
+                                                 settings=options.diamonds),
             dissolved=[t for t in store.topics() if not t.active],
         )
         render_site(content, report, options.out_dir)
@@ -156,6 +164,17 @@ def apply_feed_rules(store: Store, feeds: Sequence[Feed], posts: list[Post]) -> 
         gone = {p.uid for p in rejected}
         posts = [p for p in posts if p.uid not in gone]
     return posts
+
+
+def joined_dates(blogs: Sequence[Blog], states: Mapping[str, FeedState]) -> dict[str, date]:
+    """Return when each blog joined: ``added`` in feeds.yaml, else when the store first saw it."""
+    joined: dict[str, date] = {}
+    for blog in blogs:
+        first_seen = states[blog.url].first_seen if blog.url in states else None
+        when = blog.added or (first_seen.date() if first_seen else None)
+        if when is not None:
+            joined[blog.url] = when
+    return joined
 
 
 def make_blog(feed: Feed, state: FeedState) -> Blog:

@@ -2,15 +2,24 @@
 
 Pure logic: posts, topics and the exposure history go in, picks come out. The draw is
 seeded (from the build date unless a seed is given), so the same inputs give the same
-picks. A blog is drawn first and then one of its posts, so a blog that posts ten times
-a day has no more chances than one that posts once a month; blogs featured less often
-and less recently weigh more.
+picks (issue 5). Each pick is two draws:
+
+1. A **blog**, weighted by how long it has waited (days since it was last featured, to a
+   power, so everyone's turn comes round), divided by how often it was featured lately,
+   with a boost for blogs that joined recently. Drawing the blog first means a blog that
+   posts ten times a day has no more chances than one that posts once a month.
+2. One of that blog's eligible **posts**, uniformly.
+
+At most one pick per blog, and no two picks from one topic while blogs with posts in
+other topics remain. Every factor is reported in the pick's reason, in plain words.
 """
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -26,7 +35,13 @@ class DiamondSettings:
     count: int = 5  # picks per build
     window_days: int = 30  # only posts published this recently
     min_words: int = 120  # "real substance": shorter posts are notices, not essays
-    history_days: int = 90  # exposure is counted over this many days
+    max_link_share: float = 0.5  # more of the words than this in links / linked list items: roundup
+    roundup_title_link_share: float = 0.2  # the same, for a title like "Weekly links"
+    history_days: int = 90  # exposure is counted over this many days; waits are capped at it
+    wait_power: float = 4.0  # weight grows as (days since last featured) ** this
+    repeat_power: float = 2.0  # ... and is divided by (1 + times featured lately) ** this
+    newcomer_days: int = 30  # blogs that joined this recently get a boost...
+    newcomer_boost: float = 2.0  # ... of this factor on the day they join, fading to 1
 
 
 def seed_for(day: date) -> int:
@@ -34,11 +49,117 @@ def seed_for(day: date) -> int:
     return int(day.strftime("%Y%m%d"))
 
 
-def is_eligible(post: Post, *, now: datetime, settings: DiamondSettings) -> bool:
-    """Return whether ``post`` is recent and substantial enough to be picked."""
+# Titles of link roundups. A secondary signal only: it lowers the share of link text that
+# marks a roundup, because "Reading for pleasure" is an essay title on an education blog.
+_ROUNDUP_TITLE = re.compile(
+    r"\b(?:weekly|monthly|daily|friday|saturday|sunday|weekend)\s+"
+    r"(?:links|reads|reading|round-?up|digest|bookmarks|finds|five)\b"
+    r"|\blinks?\s+(?:of|for)\s+(?:the|this)\s+(?:week|month|day)\b"
+    r"|\b(?:link|news|resource)s?\s*(?:round-?up|dump|digest|list)\b"
+    r"|\bround-?up\b|\bwhat i'?m reading\b|\bweek in (?:review|links)\b"
+    r"|\b(?:interesting|good|great|recommended)\s+(?:links|reads)\b|^\s*links?\b",
+    re.IGNORECASE,
+)
+
+
+def link_share(post: Post, words: int | None = None) -> float:
+    """Return the share of the post's ``words`` that are link text or linked list items."""
+    words = word_count(post.text) if words is None else words
+    return min(1.0, post.link_words / words) if words else 0.0
+
+
+def is_roundup(post: Post, settings: DiamondSettings = DiamondSettings(), *,
+               words: int | None = None) -> bool:
+    """Return whether ``post`` is mostly links: a "weekly links" roundup, not an essay."""
+    share = link_share(post, words)
+    if share >= settings.max_link_share:
+        return True
+    return share >= settings.roundup_title_link_share and bool(_ROUNDUP_TITLE.search(post.title))
+
+
+def ineligible_because(post: Post, *, now: datetime, settings: DiamondSettings) -> str | None:
+    """Return why ``post`` cannot be a diamond on its own merits, or None if it can."""
     if now - post.published > timedelta(days=settings.window_days):
-        return False
-    return word_count(post.text) >= settings.min_words
+        return f"older than {settings.window_days} days"
+    words = word_count(post.text)
+    if words < settings.min_words:
+        return f"shorter than {settings.min_words} words"
+    if is_roundup(post, settings, words=words):
+        return "a roundup of links"
+    return None
+
+
+def is_eligible(post: Post, *, now: datetime, settings: DiamondSettings) -> bool:
+    """Return whether ``post`` is recent, substantial and not a link roundup."""
+    return ineligible_because(post, now=now, settings=settings) is None
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """How much attention one blog has had, as the draw sees it on one day."""
+
+    times: int  # featured in the last history_days
+    last: date | None  # last featured (ever, as far as history goes)
+    joined: date | None  # when it was added to feeds.yaml, else first seen
+
+    def wait(self, today: date, settings: DiamondSettings) -> int:
+        """Return days since last featured, capped at ``history_days`` (never: the cap)."""
+        if self.last is None:
+            return settings.history_days
+        return max(1, min(settings.history_days, (today - self.last).days))
+
+    def newcomer_factor(self, today: date, settings: DiamondSettings) -> float:
+        """Return the newcomer boost: ``newcomer_boost`` on joining, fading to 1."""
+        if self.joined is None or settings.newcomer_days <= 0:
+            return 1.0
+        age = max(0, (today - self.joined).days)
+        if age >= settings.newcomer_days:
+            return 1.0
+        return 1.0 + (settings.newcomer_boost - 1.0) * (1 - age / settings.newcomer_days)
+
+    def weight(self, today: date, settings: DiamondSettings) -> float:
+        """Return the blog's weight in the draw (1.0: waited the full history, never seen)."""
+        wait = self.wait(today, settings) / settings.history_days
+        return (math.pow(wait, settings.wait_power)
+                / math.pow(1 + self.times, settings.repeat_power)
+                * self.newcomer_factor(today, settings))
+
+
+def exposures(history: Iterable[Feature], *, feeds: Iterable[str], today: date,
+              joined: Mapping[str, date], settings: DiamondSettings) -> dict[str, Exposure]:
+    """Return the exposure of each of ``feeds`` before ``today``, from the stored history."""
+    since = today - timedelta(days=settings.history_days)
+    times: dict[str, int] = {}
+    last: dict[str, date] = {}
+    for f in history:
+        if f.date >= today:
+            continue  # today's own picks (an earlier run of this date) never count
+        if f.date >= since:
+            times[f.feed_url] = times.get(f.feed_url, 0) + 1
+        if f.feed_url not in last or f.date > last[f.feed_url]:
+            last[f.feed_url] = f.date
+    return {url: Exposure(times=times.get(url, 0), last=last.get(url), joined=joined.get(url))
+            for url in feeds}
+
+
+def cross_post_groups(
+    duplicates: Mapping[str, Collection[str]] | None,
+) -> dict[str, frozenset[str]]:
+    """Return each post uid's cross-post group (itself and its copies on other blogs).
+
+    ``duplicates`` maps a uid to the uids of its copies; whether the key is a group's
+    canonical post or every member, the result is the same: each key with its values is
+    one group, and groups sharing a post are merged.
+    """
+    group_of: dict[str, frozenset[str]] = {}
+    for key, copies in (duplicates or {}).items():
+        members = {key, *copies}
+        for uid in list(members):
+            members |= group_of.get(uid, frozenset())
+        group = frozenset(members)
+        for uid in group:
+            group_of[uid] = group
+    return group_of
 
 
 def pick_diamonds(
@@ -49,40 +170,90 @@ def pick_diamonds(
     now: datetime,
     seed: int,
     excluded_feeds: frozenset[str] = frozenset(),
+    joined: Mapping[str, date] | None = None,
+    duplicates: Mapping[str, Collection[str]] | None = None,
     settings: DiamondSettings = DiamondSettings(),
 ) -> list[Diamond]:
-    """Return up to ``settings.count`` picks: at most one per blog, spread across topics."""
+    """Return up to ``settings.count`` picks: at most one per blog, spread across topics.
+
+    ``excluded_feeds`` are dead blogs; ``joined`` gives each blog's join date (for the
+    newcomer boost); ``duplicates`` maps a post to its cross-posts on other blogs, so a
+    post featured on one blog is never featured again from another.
+    """
     today = now.date()
-    since = today - timedelta(days=settings.history_days)
-    recent = [f for f in history if since <= f.date < today]
-    featured_posts = {f.post_uid for f in history if f.date < today}
-    times: dict[str, int] = {}
-    for f in recent:
-        times[f.feed_url] = times.get(f.feed_url, 0) + 1
+    group_of = cross_post_groups(duplicates)
+    featured: set[str] = set()
+    for f in history:
+        if f.date < today:
+            featured |= group_of.get(f.post_uid, {f.post_uid})
 
     by_blog: dict[str, list[Post]] = {}
     for post in sorted(posts, key=lambda p: (p.feed_url, p.uid)):
-        if (post.feed_url in excluded_feeds or post.uid in featured_posts
+        if (post.feed_url in excluded_feeds or post.uid in featured
                 or not is_eligible(post, now=now, settings=settings)):
             continue
         by_blog.setdefault(post.feed_url, []).append(post)
 
+    exposure = exposures(history, feeds=by_blog, today=today, joined=joined or {},
+                         settings=settings)
     rng = random.Random(seed)
     picks: list[Diamond] = []
     used_topics: set[str | None] = set()
-    blogs = sorted(by_blog)
-    while blogs and len(picks) < settings.count:
-        weights = [1.0 / (1 + times.get(url, 0)) ** 2 for url in blogs]
-        url = rng.choices(blogs, weights=weights)[0]
-        blogs.remove(url)
-        candidates = by_blog[url]
-        fresh = [p for p in candidates if topic_of.get(p.uid) not in used_topics]
-        post = rng.choice(fresh or candidates)
+    candidates = dict(by_blog)
+    while candidates and len(picks) < settings.count:
+        # Topic spread: while some blog has a post in a topic not yet picked, draw only
+        # among those blogs and those posts.
+        fresh = {url: [p for p in ps if topic_of.get(p.uid) not in used_topics]
+                 for url, ps in candidates.items()}
+        fresh = {url: ps for url, ps in fresh.items() if ps}
+        pool = fresh or candidates
+        blogs = sorted(pool)
+        weights = [exposure[url].weight(today, settings) for url in blogs]
+        total = sum(weights)
+        url = rng.choices(blogs, weights=weights)[0] if total > 0 else rng.choice(blogs)
+        chance = exposure[url].weight(today, settings) / total if total > 0 else 1 / len(blogs)
+        post = rng.choice(pool[url])
         topic = topic_of.get(post.uid)
         used_topics.add(topic)
-        n = times.get(url, 0)
-        reason = (f"From a blog featured {n} time{'s' if n != 1 else ''} in the last "
-                  f"{settings.history_days} days, drawn at random from "
-                  f"{len(by_blog)} blogs with a recent post.")
-        picks.append(Diamond(post_uid=post.uid, feed_url=url, topic=topic, reason=reason))
+        picks.append(Diamond(post_uid=post.uid, feed_url=url, topic=topic, reason=explain(
+            exposure[url], today=today, settings=settings, posts=len(by_blog[url]),
+            blogs=len(blogs), chance=chance)))
+        del candidates[url]
+        copies = group_of.get(post.uid, frozenset())
+        if copies:  # the same post cross-posted on another blog is not picked twice today
+            candidates = {u: [p for p in ps if p.uid not in copies]
+                          for u, ps in candidates.items()}
+            candidates = {u: ps for u, ps in candidates.items() if ps}
     return picks
+
+
+def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts: int,
+            blogs: int, chance: float) -> str:
+    """Return why a blog was drawn, in plain words, from the factors of its weight."""
+    n, days = exposure.times, settings.history_days
+    if exposure.last is None:
+        parts = ["From a blog never featured before"]
+    else:
+        ago = _plural((today - exposure.last).days, "day")
+        if n:
+            parts = [f"From a blog featured {_plural(n, 'time')} in the last {days} days, "
+                     f"most recently {ago} ago"]
+        else:
+            parts = [f"From a blog featured 0 times in the last {days} days (last {ago} ago)"]
+    boost = exposure.newcomer_factor(today, settings)
+    if exposure.joined is not None and boost > 1.0:
+        age = max(0, (today - exposure.joined).days)
+        joined = "today" if age == 0 else f"{_plural(age, 'day')} ago"
+        parts.append(f"joined {joined} (newcomer boost ×{boost:.1f})")
+    parts.append(f"one of {_plural(posts, 'recent post')} from this blog")
+    return (f"{'; '.join(parts)}. It had a {_percent(chance)} chance in its draw, among "
+            f"{_plural(blogs, 'blog')} still in the running.")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _percent(share: float) -> str:
+    pct = 100 * share
+    return f"{pct:.0f}%" if pct >= 10 else f"{pct:.1f}%"

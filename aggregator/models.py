@@ -127,6 +127,7 @@ class Post:
     language: str | None = None
     first_seen: datetime | None = None
     excerpt_html: str = ""  # sanitised HTML excerpt (aggregator.sanitize); "" if none
+    link_words: int = 0  # words in links or linked list items: tells roundups from essays
 
     @property
     def uid(self) -> str:

@@ -11,6 +11,7 @@ import calendar
 import hashlib
 import io
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -150,6 +151,7 @@ def _make_post(
         text=text[:100_000],
         author=html_to_text(author)[:200] or None if author else None,
         language=_clean(entry.get("language")) or language,
+        link_words=link_words(content_html or summary_html),
     )
 
 
@@ -189,3 +191,80 @@ def _http_url(value: Any, base: str | None) -> str | None:
 
 def _clean(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def link_words(markup: str) -> int:
+    """Return how many words of ``markup`` are link text or in list items holding a link.
+
+    A "weekly links" roundup is mostly these words, an essay only a few: the diamonds
+    draw uses the share to skip roundups (issue 5).
+    """
+    if "<a" not in markup.lower():
+        return 0
+    counter = _LinkWords()
+    try:
+        counter.feed(markup)
+        counter.close()
+    except Exception:  # noqa: BLE001 - html.parser is lenient, but never let markup stop a build
+        return 0
+    counter.flush()
+    return counter.count
+
+
+class _LinkWords(HTMLParser):
+    """Count the words inside ``<a>``, plus the other words of ``<li>`` items holding a link."""
+
+    _SKIP = frozenset({"script", "style", "noscript", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.count = 0
+        self.in_link = 0
+        self.skipping = 0
+        self.lists = 0  # depth of open <ul>/<ol>
+        self.items: list[list[int]] = []  # open <li>: [list depth, other words, holds a link]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self.skipping += 1
+        elif tag == "a":
+            self.in_link += 1
+        elif tag in ("ul", "ol"):
+            self.lists += 1
+        elif tag == "li":
+            self._close_items(self.lists)  # an unclosed <li> ends at the next one
+            self.items.append([self.lists, 0, 0])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag == "a":
+            self.in_link = max(0, self.in_link - 1)
+        elif tag == "li":
+            self._close_items(self.lists)
+        elif tag in ("ul", "ol"):
+            self._close_items(self.lists)
+            self.lists = max(0, self.lists - 1)
+
+    def handle_data(self, data: str) -> None:
+        if self.skipping:
+            return
+        words = len(data.split())
+        if self.in_link:
+            self.count += words
+            if self.items:
+                self.items[-1][2] = 1
+        elif self.items:
+            self.items[-1][1] += words
+
+    def _close_items(self, depth: int) -> None:
+        while self.items and self.items[-1][0] >= depth:
+            _, words, linked = self.items.pop()
+            if linked:
+                self.count += words
+            elif self.items:
+                self.items[-1][1] += words  # a nested item without a link is its parent's text
+
+    def flush(self) -> None:
+        """Close the list items left open at the end of the markup."""
+        self._close_items(0)

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from . import syndication
+from .fairness import Ledger
+from .fairness import chart as fairness_chart
 from .health import for_how_long, health_record
 from .models import Blog, BuildReport, Diamond, Post, Topic
 from .sanitize import clean_html
-from .store import StoredTopic
+from .store import Feature, StoredTopic
 from .syndication import Channel, Item, Outline, stable_id
 from .topics import MISC_LABEL, MISC_SLUG
 
@@ -39,6 +42,7 @@ FEED_ITEMS = 100  # items in the combined feed
 TOPIC_PAGE_POSTS = 30  # posts on each page of a topic
 HOME_TOPIC_POSTS = 5  # posts per topic on the home page
 BLOG_PAGE_POSTS = 30
+DIAMOND_FEED_DAYS = 30  # days of picks in diamonds.xml
 DEFAULT_BASE_URL = "http://localhost:8000/"  # where `aggregator serve` previews the site
 
 
@@ -65,6 +69,8 @@ class SiteContent:
     diamonds: Sequence[Diamond]
     related: Mapping[str, Sequence[str]] = field(default_factory=dict)
     dissolved: Sequence[StoredTopic] = ()  # earlier topics that no longer exist
+    history: Sequence[Feature] = ()  # every diamond so far, today's included, oldest first
+    ledger: Ledger | None = None  # the fairness ledger (issue 5)
 
 
 def render_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -> None:
@@ -217,6 +223,7 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
     page("index.html", "index.html", diamonds=diamond_posts, topics=home_topics,
          misc=site.posts_of(content.misc, HOME_TOPIC_POSTS), misc_label=MISC_LABEL,
          misc_count=len(content.misc))
+    _write_diamond_pages(site, page, out)
 
     for topic in content.topics:
         _write_topic_pages(page, site, topic)
@@ -243,9 +250,9 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
     # Served for any missing path at any depth, so its links must be absolute.
     page("404.html", "404.html", root=site.base_url,
          inline_css=Markup(_stylesheet().read_text(encoding="utf-8")))
+    page("search/index.html", "search.html")
     page("status/index.html", "status.html", health=report.health, report=report,
          for_how_long=lambda since: for_how_long(since, content.generated))
-    page("search/index.html", "search.html")
 
     style = templates_dir() / "static" / "style.css"
     (out / "assets").mkdir(exist_ok=True)
@@ -278,6 +285,70 @@ def _stylesheet() -> Path:
 def _display_datetime(value: datetime) -> str:
     utc = value.astimezone(UTC)
     return f"{utc.day} {utc:%b %Y}, {utc:%H:%M} UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class PastPick:
+    """One past diamond as the archive and diamonds.xml show it."""
+
+    date: date
+    post_uid: str
+    feed_url: str
+    title: str
+    link: str
+    blog_title: str
+    blog_slug: str | None  # None: the blog has left the site
+    topic: Topic | None  # None: misc, or a topic since dissolved
+    reason: str
+    post: Post | None  # None: no longer stored
+
+
+def past_picks(site: _Site) -> list[tuple[date, list[PastPick]]]:
+    """Return every day's picks, newest day first, each with what is still known of it."""
+    days: dict[date, list[PastPick]] = {}
+    topics = {t.slug: t for t in site.content.topics}
+    for f in site.content.history:
+        post = site.posts.get(f.post_uid)
+        blog = site.blogs.get(f.feed_url)
+        link = f.link or (post.link if post else "")
+        if not link:
+            continue  # recorded before titles were kept, and gone since: nothing to link to
+        days.setdefault(f.date, []).append(PastPick(
+            date=f.date, post_uid=f.post_uid, feed_url=f.feed_url,
+            title=f.title or (post.title if post else link),
+            link=link, blog_title=f.blog_title or (blog.title if blog else f.feed_url),
+            blog_slug=blog.slug if blog else None,
+            topic=topics.get(f.topic) if f.topic else None, reason=f.reason, post=post))
+    return sorted(days.items(), key=lambda kv: kv[0], reverse=True)
+
+
+def _write_diamond_pages(site: _Site, page: Callable[..., None], out: Path) -> None:
+    """Write the diamonds archive, diamonds.xml and the fairness ledger."""
+    days = past_picks(site)
+    page("diamonds/index.html", "diamonds.html", days=days)
+    items = [diamond_item(pick) for _, picks in days[:DIAMOND_FEED_DAYS] for pick in picks]
+    channel = Channel(
+        title="Diamonds in the rough · Edublogs by topic",
+        description="Each day's posts drawn at random from blogs that get little attention, "
+                    "with the reason for each pick.",
+        self_url=site.absolute("diamonds.xml"), site_url=site.absolute("diamonds/index.html"),
+        updated=max((i.published for i in items), default=site.content.generated))
+    (out / "diamonds.xml").write_bytes(syndication.rss(channel, items))
+    if site.content.ledger is not None:
+        page("fairness/index.html", "fairness.html", ledger=site.content.ledger,
+             chart=fairness_chart(site.content.ledger))
+
+
+def diamond_item(pick: PastPick) -> Item:
+    """Return a past pick as a feed item: a stable GUID per (date, post), the reason in it."""
+    excerpt = f"{pick.post.excerpt} " if pick.post and pick.post.excerpt else ""
+    return Item(
+        id=stable_id("diamond", pick.date.isoformat(), pick.post_uid), title=pick.title,
+        link=pick.link, published=datetime.combine(pick.date, dtime(0), tzinfo=UTC),
+        summary=f"{excerpt}(From {pick.blog_title}.) Why this pick: {pick.reason}",
+        author=(pick.post.author if pick.post and pick.post.author else pick.blog_title),
+        source_title=pick.blog_title, source_url=pick.feed_url,
+    )
 
 
 def post_item(site: _Site, post: Post) -> Item:

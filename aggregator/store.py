@@ -12,7 +12,7 @@ import json
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -66,6 +66,7 @@ CREATE TABLE posts (
     first_seen TEXT NOT NULL,
     excerpt TEXT NOT NULL,
     excerpt_html TEXT NOT NULL DEFAULT '',
+    link_words INTEGER NOT NULL DEFAULT 0,  -- words in links: tells link roundups from essays
     text TEXT NOT NULL,
     language TEXT
 );
@@ -85,6 +86,10 @@ CREATE TABLE diamonds (
     post_uid TEXT NOT NULL,
     topic TEXT,
     reason TEXT NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0,  -- order of the picks that day
+    title TEXT NOT NULL DEFAULT '',    -- title, link and blog kept so the archive outlives the post
+    link TEXT NOT NULL DEFAULT '',
+    blog_title TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (date, feed_url)
 );
 CREATE TABLE meta (
@@ -120,6 +125,9 @@ class Feature:
     post_uid: str
     topic: str | None
     reason: str
+    title: str = ""  # as when picked, so the archive outlives the post
+    link: str = ""
+    blog_title: str = ""
 
 
 class Store:
@@ -246,7 +254,7 @@ class Store:
                 db.execute(_UPSERT_POST, (
                     post.uid, url, post.guid, post.link, post.title, post.author,
                     _ts(post.published), int(post.dated), _ts(now), post.excerpt, post.text,
-                    post.language, post.excerpt_html,
+                    post.language, post.excerpt_html, post.link_words,
                 ))
             db.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, last_fetched = ?, last_success = ?,"
@@ -326,17 +334,26 @@ class Store:
 
     # -- diamonds --------------------------------------------------------------------
 
-    def record_diamonds(self, day: date, diamonds: Sequence[Diamond]) -> None:
+    def record_diamonds(self, day: date, diamonds: Sequence[Diamond], *,
+                        posts: Mapping[str, Post] | None = None,
+                        blog_titles: Mapping[str, str] | None = None) -> None:
         """Store the picks of ``day``, replacing any earlier picks for that same day.
 
         Re-running a build for the same date therefore never counts exposure twice.
+        The post's title and link (from ``posts``, by uid) and its blog's title are
+        kept with the pick, so the archive can list it after the post is gone.
         """
+        posts = posts or {}
+        blog_titles = blog_titles or {}
         with self.transaction() as db:
             db.execute("DELETE FROM diamonds WHERE date = ?", (day.isoformat(),))
-            for d in diamonds:
-                db.execute("INSERT INTO diamonds (date, feed_url, post_uid, topic, reason) "
-                           "VALUES (?, ?, ?, ?, ?)",
-                           (day.isoformat(), d.feed_url, d.post_uid, d.topic, d.reason))
+            for position, d in enumerate(diamonds):
+                post = posts.get(d.post_uid)
+                db.execute("INSERT INTO diamonds (date, feed_url, post_uid, topic, reason, "
+                           "position, title, link, blog_title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           (day.isoformat(), d.feed_url, d.post_uid, d.topic, d.reason, position,
+                            post.title if post else "", post.link if post else "",
+                            blog_titles.get(d.feed_url, "")))
 
     def features(self, before: date | None = None) -> list[Feature]:
         """Return past diamonds (strictly before ``before`` if given), oldest first."""
@@ -345,9 +362,10 @@ class Store:
         if before is not None:
             sql += " WHERE date < ?"
             args = (before.isoformat(),)
-        rows = self._db.execute(sql + " ORDER BY date, feed_url", args).fetchall()
+        rows = self._db.execute(sql + " ORDER BY date, position, feed_url", args).fetchall()
         return [Feature(date=date.fromisoformat(r["date"]), feed_url=r["feed_url"],
-                        post_uid=r["post_uid"], topic=r["topic"], reason=r["reason"])
+                        post_uid=r["post_uid"], topic=r["topic"], reason=r["reason"],
+                        title=r["title"], link=r["link"], blog_title=r["blog_title"])
                 for r in rows]
 
     # -- meta ------------------------------------------------------------------------
@@ -392,12 +410,12 @@ def _note_redirect(db: sqlite3.Connection, url: str, moved_to: str | None,
 
 _UPSERT_POST = """
 INSERT INTO posts (uid, feed_url, guid, link, title, author, published, dated, first_seen,
-                   excerpt, text, language, excerpt_html)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   excerpt, text, language, excerpt_html, link_words)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(uid) DO UPDATE SET
     link = excluded.link, title = excluded.title, author = excluded.author,
     excerpt = excluded.excerpt, text = excluded.text, language = excluded.language,
-    excerpt_html = excluded.excerpt_html,
+    excerpt_html = excluded.excerpt_html, link_words = excluded.link_words,
     -- an undated post keeps the time we first saw it
     published = CASE WHEN excluded.dated THEN excluded.published ELSE posts.published END,
     dated = MAX(posts.dated, excluded.dated)
@@ -435,6 +453,7 @@ def _post(row: sqlite3.Row) -> Post:
         author=row["author"], published=published, dated=bool(row["dated"]),
         excerpt=row["excerpt"], text=row["text"], language=row["language"],
         first_seen=_dt(row["first_seen"]), excerpt_html=row["excerpt_html"],
+        link_words=row["link_words"],
     )
 
 
