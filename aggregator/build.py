@@ -33,7 +33,7 @@ from .config import load_config, post_filter
 from .diamonds import DiamondSettings, pick_diamonds, seed_for
 from .errors import FetchError, ParseError
 from .fairness import build_ledger
-from .fetch import FetchOptions, HostLimiter, fetch_feed, make_client
+from .fetch import FetchOptions, HostLimiter, fetch_feed, fetch_priority, make_client
 from .health import failure_cause, feed_health, is_dead, sickest_first
 from .models import (
     Blog,
@@ -48,10 +48,10 @@ from .models import (
     Post,
     Skipped,
 )
-from .parse import parse_feed
 from .render import DEFAULT_BASE_URL, SiteContent, render_site
 from .store import Store
 from .topics import Document, find_topics
+from .workers import parse_job as _parse_job  # module-level: tests may replace it
 
 log = logging.getLogger("aggregator")
 
@@ -236,20 +236,15 @@ async def update_feeds(
 
     try:
         async with make_client(options) as client:
-            return list(await asyncio.gather(*(one(feed, client) for feed in feeds)))
+            # Tasks start in creation order, so feeds that were slow last run go first
+            # and their deadline overlaps the rest; reports stay in feeds.yaml order.
+            order = sorted(range(len(feeds)), key=lambda i: fetch_priority(
+                states.get(feeds[i].url)))
+            tasks = {i: asyncio.ensure_future(one(feeds[i], client)) for i in order}
+            return list(await asyncio.gather(*(tasks[i] for i in range(len(feeds)))))
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
-
-
-def _parse_job(body: bytes, feed_url: str, now: datetime, content_type: str | None,
-               final_url: str, language: str | None) -> ParsedFeed | ParseError:
-    """Parse one body; runs in a worker process, so errors come back as values."""
-    try:
-        return parse_feed(body, feed_url=feed_url, now=now, content_type=content_type,
-                          final_url=final_url, language=language)
-    except ParseError as e:
-        return e
 
 
 def _store_result(

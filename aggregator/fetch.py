@@ -148,6 +148,17 @@ def skip_reason(state: FeedState | None, options: FetchOptions, now: datetime) -
     return None
 
 
+def fetch_priority(state: FeedState | None) -> int:
+    """Return a sort key that starts slow feeds first (lower starts earlier).
+
+    A feed that timed out last run will likely use its whole deadline again; started
+    first, that deadline overlaps everyone else's work instead of ending the run.
+    """
+    if state is None or state.last_success is None:
+        return 1  # unknown: may be slow
+    return 0 if state.error_kind == "timeout" else 2
+
+
 async def fetch_feed(
     client: httpx.AsyncClient,
     feed: Feed,

@@ -417,3 +417,17 @@ def test_summary_counts_failures_by_cause(tmp_path: Path, feed_server: FeedServe
     build(tmp_path, "2026-11-20", "--timeout", "0.3")
     out = capsys.readouterr().out
     assert "1 ok, 0 unchanged, 3 failed (2 http 404, 1 timeout)" in out
+
+
+def test_feeds_that_timed_out_last_run_start_first(tmp_path: Path,
+                                                   feed_server: FeedServer) -> None:
+    urls = [feed_server.serve("/a.xml", BODY), feed_server.serve("/b.xml", BODY),
+            feed_server.serve("/c.xml", BODY[:200], trickle=0.05)]
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+    build(tmp_path, "2026-11-20", "--concurrency", "1", "--deadline", "0.5")
+    assert [p for p, _ in feed_server.requests] == ["/a.xml", "/b.xml", "/c.xml"]
+    feed_server.requests.clear()
+    data = build(tmp_path, "2026-11-21", "--concurrency", "1", "--deadline", "0.5")
+    # /c.xml timed out: it goes first, so its deadline overlaps the others' work.
+    assert [p for p, _ in feed_server.requests] == ["/c.xml", "/a.xml", "/b.xml"]
+    assert [f["url"] for f in data["feeds"]] == urls  # reports keep feeds.yaml's order
