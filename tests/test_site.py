@@ -168,7 +168,7 @@ def test_a_real_feed_reader_lists_every_item(site: Path, tmp_path: Path) -> None
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
-        feeds = ["feed.xml", "atom.xml", *(p.relative_to(site).as_posix()
+        feeds = ["feed.xml", "atom.xml", "diamonds.xml", *(p.relative_to(site).as_posix()
                                            for p in sorted(site.glob("topics/*/feed.xml")))]
         for i, name in enumerate(feeds):
             expected = len(feedparser.parse((site / name).read_bytes()).entries)
@@ -189,3 +189,17 @@ def test_a_real_feed_reader_lists_every_item(site: Path, tmp_path: Path) -> None
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+def test_diamonds_feed_is_valid(site: Path) -> None:
+    body = (site / "diamonds.xml").read_bytes()
+    feed = feedparser.parse(body)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.entries
+    assert [link.href for link in feed.feed.links if link.rel == "self"] == [BASE + "diamonds.xml"]
+    root = ET.fromstring(body)
+    for item in root.iter("item"):
+        assert len(item.findall("link")) == 1
+        assert RFC822.match(item.findtext("pubDate") or "")
+        assert urlsplit(item.findtext("link") or "").scheme == "https"
+        assert item.findtext("guid")
