@@ -111,7 +111,8 @@ def _make_post(
     content_html = _best_content(entry)
     summary_html = _clean(entry.get("summary"))
     text = html_to_text(content_html or summary_html)
-    summary_text = html_to_text(summary_html) if summary_html else text
+    # Without a content body, text already is the summary's text: do not parse it twice.
+    summary_text = html_to_text(summary_html) if summary_html and content_html else text
 
     link = _http_url(entry.get("link"), site or feed_url)
     raw_id = _clean(entry.get("id")) or None

@@ -92,6 +92,11 @@ def excerpt_html(markup: str, *, max_chars: int = 400) -> str:
     """Return a sanitised excerpt of ``markup``: its first ``max_chars`` of text, tags kept."""
     safe = clean_html(markup)
     truncator = _Truncator(max_chars)
-    truncator.feed(safe)
+    # Feed a chunk at a time and stop once the budget is spent: the rest of a long post
+    # would be ignored anyway, and parsing it was half the cost of parsing a feed.
+    for start in range(0, len(safe), 2048):
+        truncator.feed(safe[start:start + 2048])
+        if truncator.done:
+            break
     truncator.close()
     return clean_html(truncator.result()).strip()
