@@ -7,7 +7,7 @@ The stages, each a module, in the order :func:`build_site` runs them::
     | fetch.fetch_feed   (async, many at once)     -> FetchResult per feed
     | parse.parse_feed   (worker processes)        -> ParsedFeed per fetched body
     | store.record_*     (one transaction a feed)  -> posts persisted
-    | topics.find_topics                           -> TopicModel
+    | topics.cached_topics                         -> TopicModel (reused if no post changed)
     | diamonds.pick_diamonds                       -> Diamond picks (exposure stored)
     | render.render_site                           -> site/ (swapped in atomically)
 
@@ -50,7 +50,7 @@ from .models import (
 )
 from .render import DEFAULT_BASE_URL, SiteContent, render_site
 from .store import Store
-from .topics import Document, find_topics
+from .topics import Document, cached_topics
 from .workers import parse_job as _parse_job  # module-level: tests may replace it
 
 log = logging.getLogger("aggregator")
@@ -109,19 +109,26 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
         blogs = [make_blog(feed, states[feed.url]) for feed in config.feeds]
         language_of = {b.url: b.language for b in blogs}
 
-        model = find_topics(
+        model, reused = cached_topics(
             [Document(id=p.uid, text=_topic_text(p), group=p.feed_url,
-                      language=p.language or language_of.get(p.feed_url)) for p in posts],
-            seed=seed, previous=store.topics(),
+                      language=p.language or language_of.get(p.feed_url),
+                      published=p.published) for p in posts],
+            store,
         )
+        if reused:
+            log.info("No post added or removed: topics reused from the previous build")
         store.save_topics(model.topics, now)
+        # A cross-post is shown once, as the copy topics.py kept, crediting the other blogs.
+        feed_of = {p.uid: p.feed_url for p in posts}
+        also_on = {kept: [feed_of[u] for u in uids] for kept, uids in model.duplicates.items()}
+        copies = {u for uids in model.duplicates.values() for u in uids}
+        shown = [p for p in posts if p.uid not in copies]
         topic_of = {uid: t.slug for t in model.topics for uid in t.post_uids}
         dead = frozenset(b.url for b in blogs if is_dead(states[b.url], now))
-        diamonds = pick_diamonds(posts, topic_of=topic_of, history=store.features(),
+        diamonds = pick_diamonds(shown, topic_of=topic_of, history=store.features(),
                                  now=now, seed=seed, excluded_feeds=dead,
                                  joined=joined_dates(blogs, states),
-                                 # cross-posts, once topics.py finds them (issue 4)
-                                 duplicates=getattr(model, "duplicates", None),
+                                 duplicates=model.duplicates,
                                  settings=options.diamonds)
         store.record_diamonds(now.date(), diamonds, posts={p.uid: p for p in posts},
                               blog_titles={b.url: b.title for b in blogs})
@@ -138,6 +145,7 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
             today=now.date(), generated=now, seed=seed,
             base_url=options.base_url or DEFAULT_BASE_URL, blogs=blogs, posts=posts,
             topics=model.topics, misc=model.misc, diamonds=diamonds, related=model.related,
+            also_on=also_on,
             history=history, ledger=build_ledger(blogs, posts, history, today=now.date(),
                                                  settings=options.diamonds),
             dissolved=[t for t in store.topics() if not t.active],

@@ -151,6 +151,19 @@ def make_parser() -> argparse.ArgumentParser:
                          help="exit non-zero when nothing was restored")
     _add_private_flag(restore)
     restore.set_defaults(func=cmd_state_restore)
+    topics = commands.add_parser(
+        "topics", help="find topics in a JSON-lines corpus (the site's topic model)",
+        description="Run the site's topic pipeline on CORPUS.jsonl ({\"id\": ..., \"text\": ...} "
+                    "per line; other keys ignored). Writes {\"id\": ..., \"topic\": SLUG} per "
+                    "document to --out (\"misc\": no topic fits) and prints the topics as JSON "
+                    "on stdout; logs go to stderr.")
+    topics.add_argument("corpus", metavar="CORPUS.jsonl")
+    topics.add_argument("--out", required=True, metavar="ASSIGN.jsonl",
+                        help="where to write each document's topic")
+    topics.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="seed of the model (default: the site's)")
+    topics.set_defaults(func=cmd_topics)
+
     for sub in (export, restore):
         sub.add_argument("--state", default="state/aggregator.db", metavar="PATH",
                          help="the SQLite state file (default: %(default)s)")
@@ -312,6 +325,40 @@ def cmd_add(args: argparse.Namespace) -> int:
     print(f"Added {added.feed_url} ({added.title or 'no title'}) to {args.feeds}:")
     print(added.text.rstrip("\n"))
     print(f"Check it with: aggregator validate {args.feeds} --network")
+    return EXIT_OK
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    """Run ``aggregator topics``: stdout carries only the JSON summary."""
+    from .topics import TOPIC_SEED, assignments, find_topics, read_corpus
+
+    try:
+        with open(args.corpus, encoding="utf-8") as f:
+            docs = read_corpus(f)
+    except (OSError, UnicodeDecodeError) as e:
+        raise AggregatorError(f"{args.corpus}: {e}") from e
+    except ValueError as e:
+        raise AggregatorError(f"{args.corpus}: {e}") from e
+    log.info("Finding topics in %d documents...", len(docs))
+    model = find_topics(docs, seed=TOPIC_SEED if args.seed is None else args.seed)
+    rows = assignments(model, docs)
+    try:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.writelines(_json_dump({"id": doc_id, "topic": slug}) + "\n" for doc_id, slug in rows)
+    except OSError as e:
+        raise AggregatorError(f"{args.out}: {e}") from e
+    counts = {t.slug: 0 for t in model.topics}
+    for _, slug in rows:
+        counts[slug] = counts.get(slug, 0) + 1
+    print(_json_dump({
+        "documents": len(docs),
+        "topics": [{"slug": t.slug, "label": t.label, "terms": list(t.terms),
+                    "documents": counts[t.slug]} for t in model.topics],
+        "misc": counts.get("misc", 0),
+        "cross_posts": sum(len(c) for c in model.duplicates.values()),
+    }))
+    log.info("%d topics, %d documents in misc; assignments written to %s",
+             len(model.topics), counts.get("misc", 0), args.out)
     return EXIT_OK
 
 

@@ -68,6 +68,7 @@ class SiteContent:
     misc: Sequence[str]
     diamonds: Sequence[Diamond]
     related: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    also_on: Mapping[str, Sequence[str]] = field(default_factory=dict)  # uid -> copies' feeds
     dissolved: Sequence[StoredTopic] = ()  # earlier topics that no longer exist
     history: Sequence[Feature] = ()  # every diamond so far, today's included, oldest first
     ledger: Ledger | None = None  # the fairness ledger (issue 5)
@@ -203,6 +204,8 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
     env.filters["datetime"] = _display_datetime
     env.filters["safe_html"] = lambda value: Markup(clean_html(value))  # sanitised again
     env.filters["isodate"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
+    env.filters["also_on"] = lambda post: [site.blogs[url] for url in  # cross-posts (#4)
+                                           content.also_on.get(post.uid, ()) if url in site.blogs]
 
     def page(path: str, template: str, *, root: str | None = None, **context: Any) -> None:
         if root is None:

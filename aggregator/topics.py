@@ -1,39 +1,84 @@
-"""Group posts into topics with TF-IDF, LSA and k-means, and name each topic.
+"""Group posts into topics with TF-IDF, LSA and consensus k-means, and name each topic.
 
 Pure logic: documents in, :class:`TopicModel` out; the seed and the previous run's
-topics are passed in, so the same input always gives the same topics.
+topics are passed in, so the same input always gives the same topics. The steps::
+
+    clean (textclean.py)  -> one language at a time (declared, or detected)
+    | TF-IDF (sublinear tf, 1-2 grams) | LSA + L2 normalise
+    | nearest neighbours  -> cross-posts (near-identical text on two blogs), related reading
+    | consensus k-means   -> k from the data, tiny or loose clusters folded into "misc"
+    | labels              -> the terms most distinctive of a topic against the rest
+    | slugs               -> kept from the previous run's topic a new one resembles
+
+Choosing k: many k-means runs over a range of k vote on which posts belong together
+(evidence accumulation, Fred & Jain 2005); the tree of those votes is cut where a number
+of groups holds over the widest range of agreement. No k is told, and no threshold is
+tuned to a corpus. See benchmarks/topics_bbc.py for how it fares on labelled news.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
+import os
 import re
-import warnings
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.metrics import silhouette_score
+from sklearn.feature_extraction import FeatureHasher
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
 from .models import Topic
+from .similar import find_copies, neighbours, related_posts
 from .store import StoredTopic, slugify, unique_slug
+from .textclean import (
+    base_language,
+    clean_text,
+    detect_language,
+    join_terms,
+    language_name,
+    pick_terms,
+    repeated_lines,
+    stop_words,
+)
 
 MISC_SLUG = "misc"
 MISC_LABEL = "More to explore"
+MODEL_VERSION = "3"  # bump when a change here should invalidate cached topics
+# The site's topics do not follow the day's seed (that is the diamonds draw's): with one
+# seed, a day with no new post finds the same topics, and a day with a few new ones keeps
+# most posts where they were.
+TOPIC_SEED = 0
 
-# Words every blog uses that say nothing about what a post is about.
-DOMAIN_STOP_WORDS = frozenset("""
-post posts blog blogs read comment comments reply share shared click link links
-week weeks today year years day days time just really like think thing things way lot
-make made going get got know want need new good great use used using also one two three
-first last next back still even much many well may might could would should will can
-""".split())
-_URL = re.compile(r"https?://\S+|www\.\S+")
-_STOP = frozenset(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSettings:
+    """The knobs of the topic model; the defaults are what the site uses."""
+
+    max_words: int = 250  # words of each (cleaned) post the model reads
+    max_topics: int = 20  # per language
+    lsa_dims: int = 100
+    max_features: int = 20_000  # the most used terms (after the document-frequency limits)
+    sample: int = 1500  # posts the consensus votes on (and that name terms); the rest join
+    lsa_sample: int = 4000  # posts the LSA directions are fitted on; all are projected
+    runs: int = 200  # k-means runs that vote in the consensus (fewer: a noisier k)
+    max_topic_share: float = 0.4  # a larger topic is split again if it has structure
+    min_topic_posts: int = 3  # smaller clusters go to misc (and at least 1% of the posts)
+    duplicate_similarity: float = 0.9  # TF-IDF cosine from which two posts are one text
+    related_similarity: float = 0.3  # LSA cosine from which a post is worth suggesting
+    related_count: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +88,8 @@ class Document:
     id: str
     text: str
     group: str = ""  # the blog it comes from
-    language: str | None = None
+    language: str | None = None  # declared; detected from the text when None
+    published: datetime | None = None  # the earliest of near-identical copies is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +99,14 @@ class TopicModel:
     topics: tuple[Topic, ...]
     misc: tuple[str, ...]  # documents that fit no topic well ("more to explore")
     related: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    duplicates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kept -> copies
 
 
-def clean_text(text: str) -> str:
-    """Return ``text`` lowercased, with URLs removed."""
-    return _URL.sub(" ", text.lower())
+@dataclass
+class _Group:
+    label: str
+    terms: tuple[str, ...]
+    ids: list[str]
 
 
 def find_topics(
@@ -65,150 +114,337 @@ def find_topics(
     *,
     seed: int,
     previous: Sequence[StoredTopic] = (),
-    max_topics: int = 12,
+    settings: TopicSettings = TopicSettings(),
 ) -> TopicModel:
     """Cluster ``docs`` into topics; keep the slugs of ``previous`` topics that persist."""
-    english = [d for d in docs if _is_english(d.language)]
-    by_language: dict[str, list[Document]] = {}
-    for d in docs:
-        if not _is_english(d.language):
-            by_language.setdefault(_base_language(d.language), []).append(d)
+    texts = _clean_all(docs, settings.max_words)
+    by_language: dict[str, list[int]] = {}
+    for i, d in enumerate(docs):
+        language = base_language(d.language) or detect_language(texts[i])
+        by_language.setdefault(language, []).append(i)
 
-    groups, misc, related = _cluster_english(english, seed=seed, max_topics=max_topics)
-    for language, members in sorted(by_language.items()):
-        label = f"Posts in {_language_name(language)}"
-        groups.append((label, (language,), [d.id for d in members]))
-
-    topics = _assign_slugs(groups, previous)
-    return TopicModel(topics=tuple(topics), misc=tuple(misc), related=related)
-
-
-def _is_english(language: str | None) -> bool:
-    return language is None or _base_language(language) == "en"
-
-
-def _base_language(language: str | None) -> str:
-    return (language or "en").split("-")[0].split("_")[0].lower()
-
-
-_LANGUAGE_NAMES = {"es": "Español", "fr": "Français", "de": "Deutsch", "pt": "Português",
-                   "it": "Italiano", "nl": "Nederlands", "ca": "Català", "sv": "Svenska"}
-
-
-def _language_name(code: str) -> str:
-    return _LANGUAGE_NAMES.get(code, code)
-
-
-def _cluster_english(
-    docs: Sequence[Document], *, seed: int, max_topics: int
-) -> tuple[list[tuple[str, tuple[str, ...], list[str]]], list[str], dict[str, tuple[str, ...]]]:
-    if len(docs) < 6:
-        return [], [d.id for d in docs], {}
-    vectorizer = TfidfVectorizer(
-        preprocessor=clean_text, stop_words=sorted(_STOP), sublinear_tf=True,
-        ngram_range=(1, 2), min_df=2, max_df=0.5, max_features=30_000,
-        token_pattern=r"(?u)\b[a-z][a-z]+\b",
-    )
-    try:
-        tfidf = vectorizer.fit_transform([d.text for d in docs])
-    except ValueError:  # no term survives (e.g. every text empty)
-        return [], [d.id for d in docs], {}
-    terms = vectorizer.get_feature_names_out()
-    n_components = max(2, min(100, tfidf.shape[1] - 1, len(docs) - 1))
-    svd = TruncatedSVD(n_components=n_components, random_state=seed)
-    vectors = normalize(svd.fit_transform(tfidf))
-
-    best_labels: np.ndarray | None = None
-    best_score = -1.0
-    for k in range(2, min(max_topics, len(docs) // 4) + 1):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", ConvergenceWarning)
-            try:
-                labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(vectors)
-            except ConvergenceWarning:
-                break  # fewer distinct points than k: more clusters cannot help
-        score = float(silhouette_score(vectors, labels, random_state=seed))
-        if score > best_score:
-            best_score, best_labels = score, labels
-    if best_labels is None:
-        return [], [d.id for d in docs], {}
-
-    min_size = max(3, len(docs) // 50)
-    groups: list[tuple[str, tuple[str, ...], list[str]]] = []
+    groups: list[_Group] = []
     misc: list[str] = []
-    overall = np.asarray(tfidf.mean(axis=0)).ravel()
-    for cluster in sorted(set(best_labels.tolist())):
-        members = np.flatnonzero(best_labels == cluster)
-        ids = [docs[int(i)].id for i in members]
-        if len(members) < min_size:
-            misc.extend(ids)
-            continue
-        inside = np.asarray(tfidf[members].mean(axis=0)).ravel()
-        label_terms = _label_terms(inside - overall, terms)
-        if not label_terms:
-            misc.extend(ids)
-            continue
-        groups.append((_label(label_terms), tuple(label_terms), ids))
-
-    related = _related(docs, vectors)
-    return groups, misc, related
-
-
-def _label_terms(weights: np.ndarray, terms: np.ndarray, count: int = 3) -> list[str]:
-    chosen: list[str] = []
-    stems: set[str] = set()
-    for i in np.argsort(-weights):
-        if weights[i] <= 0 or len(chosen) == count:
-            break
-        term = str(terms[i])
-        words = term.split()
-        if any(w in _STOP for w in words):
-            continue
-        term_stems = {_stem(w) for w in words}
-        if term_stems & stems:
-            continue
-        chosen.append(term)
-        stems |= term_stems
-    return chosen
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ers", "ies", "es", "ed", "er", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def _label(terms: Sequence[str]) -> str:
-    return ", ".join(terms).capitalize()
-
-
-def _related(docs: Sequence[Document], vectors: np.ndarray, count: int = 3,
-             threshold: float = 0.35) -> dict[str, tuple[str, ...]]:
-    similarity = vectors @ vectors.T
     related: dict[str, tuple[str, ...]] = {}
-    for i, doc in enumerate(docs):
-        picks: list[str] = []
-        for j in np.argsort(-similarity[i], kind="stable"):
-            if len(picks) == count or similarity[i, j] < threshold:
-                break
-            if j != i and docs[j].group != doc.group:
-                picks.append(docs[j].id)
-        if picks:
-            related[doc.id] = tuple(picks)
-    return related
+    duplicates: dict[str, tuple[str, ...]] = {}
+    for language in sorted(by_language, key=lambda code: (code != "en", code)):
+        members = by_language[language]
+        # BLAS and OpenMP threads spin and crawl when the machine is busy (a 13x slowdown
+        # measured on 2 shared cores); the k-means votes run in threads of our own instead.
+        with threadpool_limits(limits=1):
+            found = _model_language(language, [docs[i] for i in members],
+                                    [texts[i] for i in members], seed=seed, settings=settings)
+        groups.extend(found.groups)
+        related.update(found.related)
+        duplicates.update(found.duplicates)
+        if language == "en":
+            misc.extend(found.misc)
+        elif found.misc:  # never into an English "misc": a group of their own language
+            more = "More in" if found.groups else "In"
+            groups.append(_Group(f"{more} {language_name(language)}", (f"in-{language}",),
+                                 found.misc))
+    topics = _assign_slugs(groups, previous, present={d.id for d in docs})
+    return TopicModel(topics=tuple(topics), misc=tuple(misc), related=related,
+                      duplicates=duplicates)
 
 
-def _assign_slugs(
-    groups: Sequence[tuple[str, tuple[str, ...], list[str]]],
-    previous: Sequence[StoredTopic],
-) -> list[Topic]:
-    """Give each group the slug of the previous topic it most resembles, else a new slug."""
+def _clean_all(docs: Sequence[Document], max_words: int) -> list[str]:
+    """Clean every text, dropping the lines a blog repeats in most of its posts."""
+    # The first words are what the model reads: cut the rest before the (costly) cleaning,
+    # leaving room for markup and the boilerplate lines that cleaning drops.
+    raw = [d.text[: max_words * (40 if "<" in d.text else 12)] for d in docs]
+    by_group: dict[str, list[str]] = {}
+    for d, text in zip(docs, raw, strict=True):
+        by_group.setdefault(d.group, []).append(text)
+    footers = {g: repeated_lines(texts) if g else frozenset() for g, texts in by_group.items()}
+    out = []
+    for d, text in zip(docs, raw, strict=True):
+        words = clean_text(text, drop_lines=footers[d.group]).split()
+        out.append(" ".join(words[:max_words]))
+    return out
+
+
+@dataclass
+class _Found:
+    groups: list[_Group] = field(default_factory=list)
+    misc: list[str] = field(default_factory=list)
+    related: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    duplicates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _model_language(language: str, docs: list[Document], texts: list[str], *, seed: int,
+                    settings: TopicSettings) -> _Found:
+    """Find the topics, cross-posts and related posts among the posts of one language."""
+    ids = [d.id for d in docs]
+    space = _vectorize(texts, language, settings, seed)
+    if space is None:  # no term in common: nothing to group by
+        return _Found(misc=ids)
+    tfidf, vectors, terms = space
+    min_size = max(settings.min_topic_posts, math.ceil(0.01 * len(docs)))
+    labels = _consensus_clusters(vectors, seed=seed, settings=settings, min_size=min_size)
+    labels = _split_large(vectors, labels, seed=seed, settings=settings, min_size=min_size)
+    index, similarity = neighbours(vectors, labels, count=settings.related_count + 8)
+    copies = find_copies(docs, tfidf, index, settings.duplicate_similarity)
+    found = _Found(related=related_posts(docs, index, similarity, copies,
+                                         count=settings.related_count,
+                                         threshold=settings.related_similarity))
+    duplicates: dict[str, list[str]] = {}
+    for copy, original in sorted(copies.items()):
+        duplicates.setdefault(ids[original], []).append(ids[copy])
+        labels[copy] = -2  # shown once, with the copy that is kept
+    found.duplicates = {kept: tuple(copied) for kept, copied in duplicates.items()}
+    for cluster in sorted(set(labels.tolist()) - {-1, -2}):
+        rows = np.flatnonzero(labels == cluster)
+        label_terms = _label_terms(tfidf, rows, terms, language)
+        if len(label_terms) < 2:  # nothing distinctive to name it by: not a topic
+            found.misc.extend(ids[i] for i in rows)
+            continue
+        found.groups.append(_Group(_label(label_terms, language), tuple(label_terms),
+                                   [ids[i] for i in rows]))
+    found.misc.extend(ids[i] for i in np.flatnonzero(labels == -1))
+    return found
+
+
+# Words: runs of 2+ letters (no digits). The ASCII form gives the same tokens on ASCII
+# text (cleaned text is lowercase) and runs twice as fast.
+_TOKEN = re.compile(r"[^\W\d_]{2,}")
+_ASCII_TOKEN = re.compile(r"[a-z]{2,}")
+_HASH_FEATURES = 2**22  # few collisions among the terms kept
+
+
+def _analyzer(language: str) -> Callable[[str], list[str]]:
+    """Return the tokenizer of the model: words without stop words, and pairs of them."""
+    stop = stop_words(language)
+
+    def analyze(text: str) -> list[str]:
+        found = (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
+        words = [w for w in found if w not in stop]
+        return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+    return analyze
+
+
+def _vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
+               seed: int) -> tuple[sp.csr_matrix, np.ndarray, list[str]] | None:
+    """Return the TF-IDF matrix, its L2-normalised LSA projection, and the terms.
+
+    TF-IDF as scikit-learn's TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2)) computes
+    it, over hashed terms: no vocabulary of every pair of words is built, which is most of
+    the time and memory on a large corpus. A term's name is only needed for labels, and is
+    recovered from a sample of the posts.
+    """
+    analyze = _analyzer(language)
+    hasher = FeatureHasher(n_features=_HASH_FEATURES, input_type="string",
+                           alternate_sign=False, dtype=np.float32)
+    n = len(texts)
+    rng = np.random.default_rng(seed)
+    fit_rows = rng.choice(n, size=min(n, max(settings.lsa_sample, settings.sample)),
+                          replace=False)  # the first `sample` of them also name the terms
+    in_sample = np.zeros(n, dtype=bool)  # whose terms name the columns
+    in_sample[fit_rows[: settings.sample]] = True
+    sample_terms: set[str] = set()
+
+    def tokens() -> Iterator[list[str]]:
+        for i, text in enumerate(texts):
+            terms = analyze(text)
+            if in_sample[i]:
+                sample_terms.update(terms)
+            yield terms
+
+    counts = hasher.transform(tokens()).tocsc()
+    df = np.diff(counts.indptr)
+    min_df = 2 if n < 1000 else 3  # a term in one post groups nothing
+    columns = np.flatnonzero((df >= min_df) & (df <= 0.5 * n))  # in most posts: tells none apart
+    if len(columns) > settings.max_features:
+        weight = np.asarray(counts[:, columns].sum(axis=0)).ravel()
+        columns = np.sort(columns[np.argsort(-weight, kind="stable")[: settings.max_features]])
+    if len(columns) < 2:
+        return None
+    tfidf = counts[:, columns].tocsr()
+    np.log(tfidf.data, out=tfidf.data)
+    tfidf.data += 1.0  # sublinear tf: 1 + log(count)
+    idf = np.log((1.0 + n) / (1.0 + df[columns])) + 1.0
+    tfidf = normalize(tfidf @ sp.diags(idf.astype(np.float32)), copy=False).tocsr()
+    tfidf.eliminate_zeros()
+    if tfidf.nnz == 0:
+        return None
+
+    n_components = min(settings.lsa_dims, len(columns) - 1, n - 1)
+    if n_components < 2:
+        return None
+    # The topic directions of a few thousand posts are those of all of them, at a fraction
+    # of the cost; every post is then projected on them.
+    svd = TruncatedSVD(n_components=n_components, random_state=seed, n_iter=4)
+    svd.fit(tfidf[np.sort(fit_rows)])
+    vectors = normalize(svd.transform(tfidf)).astype(np.float32)
+
+    names = _term_names(sorted(sample_terms), columns, hasher,
+                        [texts[int(i)] for i in fit_rows[: settings.sample]], analyze)
+    return tfidf, vectors, names
+
+
+def _term_names(terms: Sequence[str], columns: np.ndarray, hasher: FeatureHasher,
+                texts: Sequence[str], analyze: Callable[[str], list[str]]) -> list[str]:
+    """Name each kept column by the term of the sample ``texts`` that hashes to it.
+
+    When two terms share a column, the one used most in the sample names it.
+    """
+    names = [""] * len(columns)
+    if not terms:
+        return names
+    position = {int(c): i for i, c in enumerate(columns)}
+    hashed = hasher.transform([t] for t in terms).tocsr()
+    claims: dict[int, list[str]] = {}
+    for term, column in zip(terms, hashed.indices[hashed.indptr[:-1]].tolist(), strict=True):
+        if column in position:
+            claims.setdefault(position[column], []).append(term)
+    contested = {t for rivals in claims.values() if len(rivals) > 1 for t in rivals}
+    uses: Counter[str] = Counter()
+    if contested:
+        for text in texts:
+            uses.update(t for t in analyze(text) if t in contested)
+    for i, rivals in claims.items():
+        names[i] = min(rivals, key=lambda t: (-uses[t], t))
+    return names
+
+
+def _consensus_clusters(vectors: np.ndarray, *, seed: int, settings: TopicSettings,
+                        min_size: int, max_k: int | None = None) -> np.ndarray:
+    """Return a cluster number per row (-1: misc), the number of clusters found from the data.
+
+    A sample of rows is clustered many times with k-means over a range of k; how often two
+    rows land together is their agreement, and an average-linkage tree over it is cut at
+    the number of clusters that survives the widest range of agreement (its "lifetime").
+    Every row then joins the nearest of those clusters, and k-means refines them.
+    """
+    n = len(vectors)
+    labels = np.full(n, -1, dtype=np.intp)
+    if n < 2 * min_size:
+        return labels
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(n, size=min(n, settings.sample), replace=False))
+    points = vectors[sample].astype(np.float64)  # k-means is slower on float32 (upcasts)
+    distinct = len(np.unique(points.round(5), axis=0))
+    k_high = min(max(3, round(math.sqrt(len(points)))), 40, distinct)
+    if k_high < 2:
+        return labels
+    ks = np.linspace(2, k_high, settings.runs).round().astype(int)
+    seeds = rng.integers(2**31 - 1, size=len(ks))
+
+    def vote(k: int, run_seed: int) -> np.ndarray:
+        # Rough runs (few iterations) are enough: they only vote.
+        return np.asarray(KMeans(n_clusters=k, n_init=1, max_iter=30,
+                                 random_state=run_seed).fit_predict(points))
+
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:  # k-means releases the GIL
+        runs = list(pool.map(vote, ks.tolist(), seeds.tolist()))
+    together = np.zeros((len(points), len(points)), dtype=np.uint16)
+    for run in runs:
+        for members in np.split(np.argsort(run, kind="stable"),
+                                np.flatnonzero(np.diff(np.sort(run))) + 1):
+            together[np.ix_(members, members)] += 1
+    agreement = together.astype(np.float32) / len(runs)
+    upper = np.triu_indices(len(points), 1)
+    tree = linkage(1.0 - agreement[upper], method="average")
+    heights = tree[:, 2]
+    m = len(points)
+    best_k, best_life = 1, 0.0
+    for k in range(2, min(max_k or settings.max_topics, m - 1) + 1):
+        life = heights[m - k] - heights[m - k - 1]  # how long k groups last as the cut rises
+        if life > best_life + 1e-9:
+            best_k, best_life = k, float(life)
+    if best_k < 2:
+        return labels
+    votes = fcluster(tree, best_k, criterion="maxclust")
+    centroids = [points[votes == c].mean(axis=0) for c in sorted(set(votes.tolist()))
+                 if (votes == c).sum() >= max(2, min_size * len(points) // n)]
+    if len(centroids) < 2:
+        return labels
+    refined = KMeans(n_clusters=len(centroids), init=np.array(centroids), n_init=1,
+                     max_iter=50, random_state=seed).fit(vectors)
+    labels = np.asarray(refined.labels_, dtype=np.intp)
+    # A cluster no tighter than the whole corpus is not a subject, and a post less than
+    # half as close to its cluster as the average post is to the whole corpus (one with
+    # no known term: not at all) does not belong: both go to misc ("more to explore")
+    # rather than being forced into a topic.
+    overall = float(np.mean(vectors @ normalize(vectors.mean(axis=0, keepdims=True)).ravel()))
+    for c in range(len(centroids)):
+        members = labels == c
+        center = normalize(vectors[members].mean(axis=0, keepdims=True)).ravel()
+        closeness = vectors @ center
+        labels[members & (closeness <= overall / 2)] = -1
+        members = labels == c
+        if members.sum() < min_size or float(np.mean(closeness[members])) <= overall:
+            labels[members] = -1
+    return labels
+
+
+def _split_large(vectors: np.ndarray, labels: np.ndarray, *, seed: int,
+                 settings: TopicSettings, min_size: int) -> np.ndarray:
+    """Split again, by the same method, each topic holding more than ``max_topic_share``.
+
+    The widest-lived cut can be the coarsest one ("primary" against "secondary"); a topic
+    with a third of everything is not one a reader can browse, so its own structure is
+    looked for, into just enough pieces (a topic of 60% into at most 2) so that a broad
+    subject is not shattered. A split that finds nothing leaves the topic whole.
+    """
+    labels = labels.copy()
+    next_label = int(labels.max(initial=-1)) + 1
+    for cluster in sorted(set(labels.tolist()) - {-1}):
+        rows = np.flatnonzero(labels == cluster)
+        if len(rows) <= settings.max_topic_share * len(labels):
+            continue
+        pieces = math.ceil(len(rows) / (settings.max_topic_share * len(labels)))
+        inner = _consensus_clusters(vectors[rows], seed=seed, settings=settings,
+                                    min_size=min_size, max_k=max(2, pieces))
+        if len(set(inner.tolist()) - {-1}) < 2:
+            continue
+        for sub in sorted(set(inner.tolist())):
+            if sub == -1:
+                labels[rows[inner == -1]] = -1
+            else:
+                labels[rows[inner == sub]] = next_label
+                next_label += 1
+    return labels
+
+
+def _workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _label_terms(tfidf: sp.csr_matrix, rows: np.ndarray, terms: Sequence[str],
+                 language: str, count: int = 3) -> list[str]:
+    """Return the terms most distinctive of ``rows`` against the other posts."""
+    inside = np.asarray(tfidf[rows].mean(axis=0)).ravel()
+    outside_rows = tfidf.shape[0] - len(rows)
+    total = np.asarray(tfidf.sum(axis=0)).ravel()
+    outside = (total - inside * len(rows)) / max(outside_rows, 1)
+    floor = 1.0 / max(tfidf.shape[0], 1) * float(inside.max(initial=0.0)) + 1e-6
+    present = np.asarray((tfidf[rows] > 0).mean(axis=0)).ravel()
+    # What the topic says a lot, and the rest says rarely (a KL divergence term), among
+    # terms that at least 1 post in 10 of the topic uses.
+    score = inside * np.log((inside + floor) / (outside + floor))
+    score[present < 0.1] = 0.0
+    return pick_terms(score, terms, language, count)
+
+
+def _label(terms: Sequence[str], language: str) -> str:
+    label = join_terms(terms)
+    return label if language == "en" else f"{label} ({language_name(language)})"
+
+
+def _assign_slugs(groups: Sequence[_Group], previous: Sequence[StoredTopic], *,
+                  present: set[str]) -> list[Topic]:
+    """Give each group the slug of the previous topic it most resembles, else a new slug.
+
+    Resemblance is the Jaccard overlap of their posts, counting only posts still here:
+    new posts and removed blogs shift a topic a little without renaming it.
+    """
     pairs: list[tuple[float, int, str]] = []
-    for gi, (_, _, ids) in enumerate(groups):
-        members = set(ids)
+    for gi, group in enumerate(groups):
+        members = set(group.ids)
         for old in previous:
-            old_members = set(old.post_uids)
+            old_members = set(old.post_uids) & present
             union = members | old_members
             overlap = len(members & old_members) / len(union) if union else 0.0
             if overlap >= 0.3:
@@ -221,10 +457,107 @@ def _assign_slugs(
             used.add(slug)
     taken = {old.slug for old in previous} | used | {MISC_SLUG}
     topics: list[Topic] = []
-    for gi, (label, terms, ids) in enumerate(groups):
+    for gi, group in enumerate(groups):
         topic_slug = chosen.get(gi)
         if topic_slug is None:
-            topic_slug = unique_slug(slugify("-".join(terms), max_length=48) or "topic", taken)
+            base = slugify("-".join(group.terms), max_length=48) or "topic"
+            topic_slug = unique_slug(base, taken)
             taken.add(topic_slug)
-        topics.append(Topic(slug=topic_slug, label=label, terms=terms, post_uids=tuple(ids)))
+        topics.append(Topic(slug=topic_slug, label=group.label, terms=group.terms,
+                            post_uids=tuple(group.ids)))
     return topics
+
+
+def read_corpus(lines: Iterable[str]) -> list[Document]:
+    """Return the documents of a JSON-lines corpus: ``{"id": ..., "text": ...}`` per line.
+
+    Other keys are ignored; blank lines are skipped. Raise ValueError naming the line
+    of a malformed record.
+    """
+    docs: list[Document] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            docs.append(Document(id=str(row["id"]), text=str(row["text"])))
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"line {number}: not a {{\"id\", \"text\"}} JSON object ({e})") from e
+    return docs
+
+
+def assignments(model: TopicModel, docs: Sequence[Document]) -> list[tuple[str, str]]:
+    """Return ``(id, topic slug or "misc")`` for every document, in order.
+
+    A cross-post copy gets the topic of the copy that was kept.
+    """
+    topic_of = {uid: t.slug for t in model.topics for uid in t.post_uids}
+    for kept, copies in model.duplicates.items():
+        for copy in copies:
+            topic_of[copy] = topic_of.get(kept, MISC_SLUG)
+    return [(d.id, topic_of.get(d.id, MISC_SLUG)) for d in docs]
+
+
+def fingerprint(docs: Sequence[Document], settings: TopicSettings = TopicSettings()) -> str:
+    """Return a digest of everything the topics depend on: the posts and the model."""
+    digest = hashlib.sha256(f"{MODEL_VERSION}\n{settings!r}\n".encode())
+    for d in sorted(docs, key=lambda d: d.id):
+        when = d.published.isoformat() if d.published else ""
+        digest.update(f"{d.id}\t{d.group}\t{d.language}\t{when}\t".encode())
+        digest.update(hashlib.sha1(d.text.encode()).digest())
+    return digest.hexdigest()
+
+
+def model_to_json(model: TopicModel) -> str:
+    """Return ``model`` as JSON (for the store), read back by :func:`model_from_json`."""
+    return json.dumps({
+        "topics": [{"slug": t.slug, "label": t.label, "terms": list(t.terms),
+                    "posts": list(t.post_uids)} for t in model.topics],
+        "misc": list(model.misc),
+        "related": model.related,
+        "duplicates": model.duplicates,
+    }, ensure_ascii=False, sort_keys=True)
+
+
+def model_from_json(text: str) -> TopicModel:
+    """Return the model :func:`model_to_json` wrote; raise ValueError if it is not one."""
+    try:
+        data = json.loads(text)
+        return TopicModel(
+            topics=tuple(Topic(slug=t["slug"], label=t["label"], terms=tuple(t["terms"]),
+                               post_uids=tuple(t["posts"])) for t in data["topics"]),
+            misc=tuple(data["misc"]),
+            related={k: tuple(v) for k, v in data["related"].items()},
+            duplicates={k: tuple(v) for k, v in data["duplicates"].items()},
+        )
+    except (KeyError, TypeError, AttributeError) as e:
+        raise ValueError(f"not a stored topic model: {e}") from e
+
+
+class TopicState(Protocol):
+    """What :func:`cached_topics` needs from the store (:class:`aggregator.store.Store`)."""
+
+    def topics(self) -> list[StoredTopic]: ...
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+
+
+def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TOPIC_SEED,
+                  settings: TopicSettings = TopicSettings()) -> tuple[TopicModel, bool]:
+    """Return the topics of ``docs``, and whether the previous build's were reused.
+
+    When no post was added, removed or changed since the model stored in ``store`` was
+    found, it is reused as it is (a warm build does not cluster again); otherwise the
+    topics are found afresh, matched to the stored ones for their slugs, and stored.
+    """
+    key = fingerprint(docs, settings)
+    stored = store.get_meta("topics.model")
+    if stored is not None and store.get_meta("topics.fingerprint") == key:
+        try:
+            return model_from_json(stored), True
+        except ValueError:
+            pass  # written by an older version: find the topics again
+    model = find_topics(docs, seed=seed, previous=store.topics(), settings=settings)
+    store.set_meta("topics.model", model_to_json(model))
+    store.set_meta("topics.fingerprint", key)
+    return model, False
