@@ -5,15 +5,14 @@ topics are passed in, so the same input always gives the same topics. The steps:
 
     clean (textclean.py)  -> one language at a time (declared, or detected)
     | TF-IDF (sublinear tf, 1-2 grams) | LSA + L2 normalise
+    | consensus k-means   -> k from the data, tiny or loose clusters into "misc" (consensus.py)
     | nearest neighbours  -> cross-posts (near-identical text on two blogs), related reading
-    | consensus k-means   -> k from the data, tiny or loose clusters folded into "misc"
+                             (similar.py)
     | labels              -> the terms most distinctive of a topic against the rest
     | slugs               -> kept from the previous run's topic a new one resembles
 
-Choosing k: many k-means runs over a range of k vote on which posts belong together
-(evidence accumulation, Fred & Jain 2005); the tree of those votes is cut where a number
-of groups holds over the widest range of agreement. No k is told, and no threshold is
-tuned to a corpus. See benchmarks/topics_bbc.py for how it fares on labelled news.
+No k is told, and no threshold is tuned to a corpus: see benchmarks/topics_bbc.py for
+how it fares on labelled news, next to baselines that are told k.
 """
 
 from __future__ import annotations
@@ -21,24 +20,21 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.cluster.hierarchy import fcluster, linkage
-from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction import FeatureHasher
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
+from .consensus import consensus_clusters, split_large
 from .models import Topic
 from .similar import find_copies, neighbours, related_posts
 from .store import StoredTopic, slugify, unique_slug
@@ -60,7 +56,6 @@ MODEL_VERSION = "3"  # bump when a change here should invalidate cached topics
 # seed, a day with no new post finds the same topics, and a day with a few new ones keeps
 # most posts where they were.
 TOPIC_SEED = 0
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +176,10 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
         return _Found(misc=ids)
     tfidf, vectors, terms = space
     min_size = max(settings.min_topic_posts, math.ceil(0.01 * len(docs)))
-    labels = _consensus_clusters(vectors, seed=seed, settings=settings, min_size=min_size)
-    labels = _split_large(vectors, labels, seed=seed, settings=settings, min_size=min_size)
+    labels = consensus_clusters(vectors, seed=seed, min_size=min_size, sample=settings.sample,
+                                runs=settings.runs, max_k=settings.max_topics)
+    labels = split_large(vectors, labels, seed=seed, min_size=min_size, sample=settings.sample,
+                         runs=settings.runs, max_share=settings.max_topic_share)
     index, similarity = neighbours(vectors, labels, count=settings.related_count + 8)
     copies = find_copies(docs, tfidf, index, settings.duplicate_similarity)
     found = _Found(related=related_posts(docs, index, similarity, copies,
@@ -306,110 +303,6 @@ def _term_names(terms: Sequence[str], columns: np.ndarray, hasher: FeatureHasher
     for i, rivals in claims.items():
         names[i] = min(rivals, key=lambda t: (-uses[t], t))
     return names
-
-
-def _consensus_clusters(vectors: np.ndarray, *, seed: int, settings: TopicSettings,
-                        min_size: int, max_k: int | None = None) -> np.ndarray:
-    """Return a cluster number per row (-1: misc), the number of clusters found from the data.
-
-    A sample of rows is clustered many times with k-means over a range of k; how often two
-    rows land together is their agreement, and an average-linkage tree over it is cut at
-    the number of clusters that survives the widest range of agreement (its "lifetime").
-    Every row then joins the nearest of those clusters, and k-means refines them.
-    """
-    n = len(vectors)
-    labels = np.full(n, -1, dtype=np.intp)
-    if n < 2 * min_size:
-        return labels
-    rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(n, size=min(n, settings.sample), replace=False))
-    points = vectors[sample].astype(np.float64)  # k-means is slower on float32 (upcasts)
-    distinct = len(np.unique(points.round(5), axis=0))
-    k_high = min(max(3, round(math.sqrt(len(points)))), 40, distinct)
-    if k_high < 2:
-        return labels
-    ks = np.linspace(2, k_high, settings.runs).round().astype(int)
-    seeds = rng.integers(2**31 - 1, size=len(ks))
-
-    def vote(k: int, run_seed: int) -> np.ndarray:
-        # Rough runs (few iterations) are enough: they only vote.
-        return np.asarray(KMeans(n_clusters=k, n_init=1, max_iter=30,
-                                 random_state=run_seed).fit_predict(points))
-
-    with ThreadPoolExecutor(max_workers=_workers()) as pool:  # k-means releases the GIL
-        runs = list(pool.map(vote, ks.tolist(), seeds.tolist()))
-    together = np.zeros((len(points), len(points)), dtype=np.uint16)
-    for run in runs:
-        for members in np.split(np.argsort(run, kind="stable"),
-                                np.flatnonzero(np.diff(np.sort(run))) + 1):
-            together[np.ix_(members, members)] += 1
-    agreement = together.astype(np.float32) / len(runs)
-    upper = np.triu_indices(len(points), 1)
-    tree = linkage(1.0 - agreement[upper], method="average")
-    heights = tree[:, 2]
-    m = len(points)
-    best_k, best_life = 1, 0.0
-    for k in range(2, min(max_k or settings.max_topics, m - 1) + 1):
-        life = heights[m - k] - heights[m - k - 1]  # how long k groups last as the cut rises
-        if life > best_life + 1e-9:
-            best_k, best_life = k, float(life)
-    if best_k < 2:
-        return labels
-    votes = fcluster(tree, best_k, criterion="maxclust")
-    centroids = [points[votes == c].mean(axis=0) for c in sorted(set(votes.tolist()))
-                 if (votes == c).sum() >= max(2, min_size * len(points) // n)]
-    if len(centroids) < 2:
-        return labels
-    refined = KMeans(n_clusters=len(centroids), init=np.array(centroids), n_init=1,
-                     max_iter=50, random_state=seed).fit(vectors)
-    labels = np.asarray(refined.labels_, dtype=np.intp)
-    # A cluster no tighter than the whole corpus is not a subject, and a post less than
-    # half as close to its cluster as the average post is to the whole corpus (one with
-    # no known term: not at all) does not belong: both go to misc ("more to explore")
-    # rather than being forced into a topic.
-    overall = float(np.mean(vectors @ normalize(vectors.mean(axis=0, keepdims=True)).ravel()))
-    for c in range(len(centroids)):
-        members = labels == c
-        center = normalize(vectors[members].mean(axis=0, keepdims=True)).ravel()
-        closeness = vectors @ center
-        labels[members & (closeness <= overall / 2)] = -1
-        members = labels == c
-        if members.sum() < min_size or float(np.mean(closeness[members])) <= overall:
-            labels[members] = -1
-    return labels
-
-
-def _split_large(vectors: np.ndarray, labels: np.ndarray, *, seed: int,
-                 settings: TopicSettings, min_size: int) -> np.ndarray:
-    """Split again, by the same method, each topic holding more than ``max_topic_share``.
-
-    The widest-lived cut can be the coarsest one ("primary" against "secondary"); a topic
-    with a third of everything is not one a reader can browse, so its own structure is
-    looked for, into just enough pieces (a topic of 60% into at most 2) so that a broad
-    subject is not shattered. A split that finds nothing leaves the topic whole.
-    """
-    labels = labels.copy()
-    next_label = int(labels.max(initial=-1)) + 1
-    for cluster in sorted(set(labels.tolist()) - {-1}):
-        rows = np.flatnonzero(labels == cluster)
-        if len(rows) <= settings.max_topic_share * len(labels):
-            continue
-        pieces = math.ceil(len(rows) / (settings.max_topic_share * len(labels)))
-        inner = _consensus_clusters(vectors[rows], seed=seed, settings=settings,
-                                    min_size=min_size, max_k=max(2, pieces))
-        if len(set(inner.tolist()) - {-1}) < 2:
-            continue
-        for sub in sorted(set(inner.tolist())):
-            if sub == -1:
-                labels[rows[inner == -1]] = -1
-            else:
-                labels[rows[inner == sub]] = next_label
-                next_label += 1
-    return labels
-
-
-def _workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _label_terms(tfidf: sp.csr_matrix, rows: np.ndarray, terms: Sequence[str],

@@ -1,0 +1,123 @@
+"""Find how many topics there are, and which posts are in each: consensus k-means.
+
+Many rough k-means runs over a range of k vote on which posts belong together; how often
+two posts land together is their agreement (evidence accumulation, Fred & Jain 2005). An
+average-linkage tree over the agreements is cut at the number of groups that survives the
+widest range of agreement (its "lifetime"), so k comes from the data, not a constant.
+Pure functions over L2-normalised vectors (the topic model's LSA space).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import normalize
+
+
+def consensus_clusters(vectors: np.ndarray, *, seed: int, min_size: int, sample: int,
+                       runs: int, max_k: int) -> np.ndarray:
+    """Return a cluster number per row (-1: misc), the number of clusters found from the data.
+
+    A sample of rows is clustered many times with k-means over a range of k; how often two
+    rows land together is their agreement, and an average-linkage tree over it is cut at
+    the number of clusters that survives the widest range of agreement (its "lifetime").
+    Every row then joins the nearest of those clusters, and k-means refines them.
+    """
+    n = len(vectors)
+    labels = np.full(n, -1, dtype=np.intp)
+    if n < 2 * min_size:
+        return labels
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(n, size=min(n, sample), replace=False))
+    points = vectors[chosen].astype(np.float64)  # k-means is slower on float32 (upcasts)
+    distinct = len(np.unique(points.round(5), axis=0))
+    k_high = min(max(3, round(math.sqrt(len(points)))), 40, distinct)
+    if k_high < 2:
+        return labels
+    ks = np.linspace(2, k_high, runs).round().astype(int)
+    seeds = rng.integers(2**31 - 1, size=len(ks))
+
+    def vote(k: int, run_seed: int) -> np.ndarray:
+        # Rough runs (few iterations) are enough: they only vote.
+        return np.asarray(KMeans(n_clusters=k, n_init=1, max_iter=30,
+                                 random_state=run_seed).fit_predict(points))
+
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:  # k-means releases the GIL
+        partitions = list(pool.map(vote, ks.tolist(), seeds.tolist()))
+    together = np.zeros((len(points), len(points)), dtype=np.uint16)
+    for run in partitions:
+        for members in np.split(np.argsort(run, kind="stable"),
+                                np.flatnonzero(np.diff(np.sort(run))) + 1):
+            together[np.ix_(members, members)] += 1
+    agreement = together.astype(np.float32) / len(partitions)
+    upper = np.triu_indices(len(points), 1)
+    tree = linkage(1.0 - agreement[upper], method="average")
+    heights = tree[:, 2]
+    m = len(points)
+    best_k, best_life = 1, 0.0
+    for k in range(2, min(max_k, m - 1) + 1):
+        life = heights[m - k] - heights[m - k - 1]  # how long k groups last as the cut rises
+        if life > best_life + 1e-9:
+            best_k, best_life = k, float(life)
+    if best_k < 2:
+        return labels
+    votes = fcluster(tree, best_k, criterion="maxclust")
+    centroids = [points[votes == c].mean(axis=0) for c in sorted(set(votes.tolist()))
+                 if (votes == c).sum() >= max(2, min_size * len(points) // n)]
+    if len(centroids) < 2:
+        return labels
+    refined = KMeans(n_clusters=len(centroids), init=np.array(centroids), n_init=1,
+                     max_iter=50, random_state=seed).fit(vectors)
+    labels = np.asarray(refined.labels_, dtype=np.intp)
+    # A cluster no tighter than the whole corpus is not a subject, and a post less than
+    # half as close to its cluster as the average post is to the whole corpus (one with
+    # no known term: not at all) does not belong: both go to misc ("more to explore")
+    # rather than being forced into a topic.
+    overall = float(np.mean(vectors @ normalize(vectors.mean(axis=0, keepdims=True)).ravel()))
+    for c in range(len(centroids)):
+        members = labels == c
+        center = normalize(vectors[members].mean(axis=0, keepdims=True)).ravel()
+        closeness = vectors @ center
+        labels[members & (closeness <= overall / 2)] = -1
+        members = labels == c
+        if members.sum() < min_size or float(np.mean(closeness[members])) <= overall:
+            labels[members] = -1
+    return labels
+
+
+def split_large(vectors: np.ndarray, labels: np.ndarray, *, seed: int, min_size: int,
+                sample: int, runs: int, max_share: float) -> np.ndarray:
+    """Split again, by the same method, each cluster holding more than ``max_share``.
+
+    The widest-lived cut can be the coarsest one ("primary" against "secondary"); a topic
+    with a third of everything is not one a reader can browse, so its own structure is
+    looked for, into just enough pieces (a topic of 60% into at most 2) so that a broad
+    subject is not shattered. A split that finds nothing leaves the topic whole.
+    """
+    labels = labels.copy()
+    next_label = int(labels.max(initial=-1)) + 1
+    for cluster in sorted(set(labels.tolist()) - {-1}):
+        rows = np.flatnonzero(labels == cluster)
+        if len(rows) <= max_share * len(labels):
+            continue
+        pieces = math.ceil(len(rows) / (max_share * len(labels)))
+        inner = consensus_clusters(vectors[rows], seed=seed, min_size=min_size,
+                                   sample=sample, runs=runs, max_k=max(2, pieces))
+        if len(set(inner.tolist()) - {-1}) < 2:
+            continue
+        for sub in sorted(set(inner.tolist())):
+            if sub == -1:
+                labels[rows[inner == -1]] = -1
+            else:
+                labels[rows[inner == sub]] = next_label
+                next_label += 1
+    return labels
+
+
+def _workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
