@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 
 import numpy as np
@@ -62,7 +62,8 @@ _BOILERPLATE_LINE = re.compile(
       | related(?:\s+posts?)?\s*:?
       | subscribe\b.{0,80}
       | (?:thanks|thank\s+you)\s+for\s+reading\b.{0,60}
-      | (?:cheers|best|regards|best\s+regards|warmly|until\s+next\s+time)\s*,?\s*\w*\s*
+      | (?:cheers|regards|best\s+regards|best\s+wishes|warmly|until\s+next\s+time)\s*,?\s*\w*\s*
+      | best\s*,\s*\w*\s*
       | --+\s*\w+(?:\s+\w+)?\s*
     )$""",
     re.IGNORECASE | re.VERBOSE,
@@ -229,6 +230,25 @@ def pick_terms(weights: np.ndarray, terms: Sequence[str], language: str,
         chosen.append(" ".join(words))
         stems |= term_stems
     return chosen
+
+
+def display_case(term: str, texts: Iterable[str]) -> str:
+    """Return ``term`` as ``texts`` write it: "Blair", "SATs", "iPad"; else lowercase.
+
+    A form other than lowercase is used only when it is at least 4 uses in 5 (a word
+    that begins sentences is still a common word).
+    """
+    pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)",
+                         re.IGNORECASE)
+    forms: Counter[str] = Counter()
+    for text in texts:
+        forms.update(" ".join(m.split()) for m in pattern.findall(text))
+    total = sum(forms.values())
+    if total:
+        form, uses = max(sorted(forms.items()), key=lambda item: item[1])
+        if form != term and uses >= 0.8 * total:
+            return form
+    return term
 
 
 def join_terms(terms: Sequence[str]) -> str:

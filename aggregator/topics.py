@@ -42,6 +42,7 @@ from .textclean import (
     base_language,
     clean_text,
     detect_language,
+    display_case,
     join_terms,
     language_name,
     pick_terms,
@@ -196,7 +197,9 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
         if len(label_terms) < 2:  # nothing distinctive to name it by: not a topic
             found.misc.extend(ids[i] for i in rows)
             continue
-        found.groups.append(_Group(_label(label_terms, language), tuple(label_terms),
+        sample = [docs[i].text[:5000] for i in rows[:200]]
+        shown = [display_case(term, sample) for term in label_terms]
+        found.groups.append(_Group(_label(shown, language), tuple(label_terms),
                                    [ids[i] for i in rows]))
     found.misc.extend(ids[i] for i in np.flatnonzero(labels == -1))
     return found

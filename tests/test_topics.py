@@ -20,6 +20,7 @@ from aggregator.textclean import (
     _stem,
     clean_text,
     detect_language,
+    display_case,
     pick_terms,
     repeated_lines,
 )
@@ -101,7 +102,8 @@ def test_clean_text_removes_markup_boilerplate_and_urls() -> None:
 
 
 def test_clean_text_keeps_ordinary_sentences_that_mention_posts() -> None:
-    text = "Pupils posted their questions on the board.\nWe read more widely this term."
+    text = ("Pupils posted their questions on the board.\nWe read more widely this term.\n"
+            "Best practice\nRelated work on spelling is below.")
     assert clean_text(text) == text.lower()
 
 
@@ -154,6 +156,15 @@ def test_pick_terms_drops_a_second_form_of_a_word() -> None:
     terms = ["teacher", "teachers", "the", "phonics", "reading", "read"]
     weights = np.array([6.0, 5.0, 4.0, 3.0, 2.0, 1.0])
     assert pick_terms(weights, terms, "en", count=4) == ["teacher", "phonics", "reading"]
+
+
+def test_labels_keep_the_case_the_posts_use_for_names() -> None:
+    texts = ["Tony Blair spoke.", "Blair and the election", "The BLAIR", "Blair again",
+             "Blair, Blair", "Blair went"]
+    assert display_case("blair", texts) == "Blair"  # 6 of 7
+    assert display_case("election", ["Election day", "the election", "an election"]) == (
+        "election")  # capitalised only where a sentence starts
+    assert display_case("phonics", []) == "phonics"
 
 
 def test_topics_are_deterministic_for_a_seed() -> None:
