@@ -227,8 +227,10 @@ async def _get_with_retries(
                     e.message += f" (after {attempt + 1} attempts)"
                     e.args = (f"{e.kind}: {e.message}",)
                 raise
-            retry_after = e.retry_after if isinstance(e, _StatusError) else None
-            if retry_after is not None and e.status in (429, 503):
+            # Retry-After is honoured on 429 and 503, the answers that define it for this.
+            retry_after = (e.retry_after if isinstance(e, _StatusError) and e.status in (429, 503)
+                           else None)
+            if retry_after is not None:
                 wait = retry_after
             else:
                 wait = options.backoff * 2 ** attempt * random.uniform(0.75, 1.25)

@@ -431,3 +431,26 @@ def test_feeds_that_timed_out_last_run_start_first(tmp_path: Path,
     # /c.xml timed out: it goes first, so its deadline overlaps the others' work.
     assert [p for p, _ in feed_server.requests] == ["/c.xml", "/a.xml", "/b.xml"]
     assert [f["url"] for f in data["feeds"]] == urls  # reports keep feeds.yaml's order
+
+
+def test_feed_failing_for_30_days_is_marked_dead(tmp_path: Path, feed_server: FeedServer,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    ok = feed_server.serve("/ok.xml", BODY)
+    sick = feed_server.serve("/sick.xml", BODY)
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml([ok, sick]))
+    build(tmp_path, "2026-10-01")
+    feed_server.serve("/sick.xml", status=404)
+    build(tmp_path, "2026-10-02")
+    data = build(tmp_path, "2026-11-01")  # failing since 1 October: 30 days and more
+    assert [(h["url"], h["condition"]) for h in data["health"]] == [(sick, "dead"), (ok, "ok")]
+    page = (tmp_path / "site" / "status" / "index.html").read_text()
+    assert "<strong>Dead</strong>" in page and "http: HTTP 404" in page
+    assert page.index(sick) < page.index(ok)  # sick first
+    assert "dead feeds (failing for 30+ days): 1" in capsys.readouterr().out
+
+
+def test_retry_after_on_a_500_is_not_a_rate_limit(feed_server: FeedServer) -> None:
+    url = feed_server.serve("/down.xml", status=500, headers={"Retry-After": "120"})
+    error = error_of(fetch_one(url, retries=1))
+    assert error.kind == "http" and error.status == 500  # backed off as usual, then gave up
+    assert len(feed_server.hits("/down.xml")) == 2
