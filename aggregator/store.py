@@ -283,17 +283,22 @@ class Store:
         """Store a failed fetch; the feed's posts stay as they were.
 
         ``kind`` "gone" (HTTP 410) marks the feed gone. A trusted new address that
-        answers 404 or 410 is forgotten, so the next run asks feeds.yaml's URL again.
+        answers 404 or 410 is forgotten, with the redirect's history, so the next run asks
+        feeds.yaml's URL again and a redirect there must earn trust anew.
         """
+        dead_end = status in (404, 410)
         with self.transaction() as db:
             db.execute(
                 "UPDATE feeds SET last_fetched = ?, last_status = ?, last_error = ?,"
                 " error_kind = ?, consecutive_failures = consecutive_failures + 1,"
                 " failing_since = COALESCE(failing_since, ?),"
-                " gone_since = CASE WHEN ? = 'gone' THEN COALESCE(gone_since, ?) END,"
-                " moved_to = CASE WHEN ? IN (404, 410) THEN NULL ELSE moved_to END"
+                " gone_since = CASE WHEN ? = 'gone' THEN COALESCE(gone_since, ?) END"
                 " WHERE url = ?",
-                (_ts(now), status, error, kind, _ts(now), kind, _ts(now), status, url))
+                (_ts(now), status, error, kind, _ts(now), kind, _ts(now), url))
+            if dead_end:
+                db.execute("UPDATE feeds SET moved_to = NULL, redirect_target = NULL,"
+                           " redirect_count = 0, redirect_first_seen = NULL"
+                           " WHERE url = ? AND moved_to IS NOT NULL", (url,))
 
     # -- posts -----------------------------------------------------------------------
 

@@ -335,6 +335,15 @@ def test_permanent_redirect_is_trusted_after_several_runs_over_days(
     page = (tmp_path / "site" / "status" / "index.html").read_text()
     assert new in page and "feeds.yaml" in page
 
+    feed_server.serve("/new.xml", status=404)  # the new address dies: it is forgotten
+    data = build(tmp_path, "2026-11-24")
+    assert data["health"][0]["moved_to"] is None
+    feed_server.serve("/new.xml", BODY)
+    data = build(tmp_path, "2026-11-25")
+    assert len(feed_server.hits("/old.xml")) == asked + 1  # feeds.yaml's address again
+    assert data["health"][0]["moved_to"] is None  # and the redirect must earn trust anew
+    assert data["health"][0]["redirect_target"] == new
+
 
 def test_gone_feed_is_reported_and_not_asked_again(
         tmp_path: Path, feed_server: FeedServer) -> None:
