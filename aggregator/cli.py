@@ -7,8 +7,6 @@ only turns flags into options and errors into messages and exit codes.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import json
 import logging
 import sys
@@ -25,6 +23,7 @@ from .fetch import FetchOptions
 from .health import causes_text
 from .models import BuildReport
 from .progress import FetchProgress, ProgressLogHandler
+from .serve import serve_site
 
 log = logging.getLogger("aggregator")
 
@@ -285,17 +284,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run ``aggregator serve``."""
-    root = Path(args.dir)
-    if not (root / "index.html").is_file():
-        raise AggregatorError(f"{root}/index.html not found; build the site first "
-                              "(aggregator demo, or aggregator build)")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    with http.server.ThreadingHTTPServer((args.bind, args.port), handler) as server:
-        print(f"Serving {root}/ at http://{args.bind}:{args.port}/ (Ctrl-C to stop)")
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
+    serve_site(args.dir, bind=args.bind, port=args.port, on_ready=lambda url: print(
+        f"Serving {args.dir}/ at {url} (Ctrl-C to stop)", flush=True))
     return EXIT_OK
 
 
