@@ -64,13 +64,9 @@ def find_copies(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarra
             i = parent[i]
         return i
 
-    for i in range(len(docs)):
-        for j in index[i]:
-            j = int(j)
-            if j < 0 or docs[i].group == docs[j].group or root(i) == root(j):
-                continue
-            if float(tfidf[i].multiply(tfidf[j]).sum()) >= threshold:
-                parent[root(j)] = root(i)
+    for i, j in _copy_pairs(docs, tfidf, index, threshold):
+        if root(i) != root(j):
+            parent[root(j)] = root(i)
     families: dict[int, list[int]] = {}
     for i in range(len(docs)):
         families.setdefault(root(i), []).append(i)
@@ -81,6 +77,30 @@ def find_copies(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarra
         keep = min(family, key=lambda i: (_when(docs[i]), docs[i].id))
         copies.update({i: keep for i in family if i != keep})
     return copies
+
+
+def _copy_pairs(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarray,
+                threshold: float, chunk: int = 65_536) -> list[tuple[int, int]]:
+    """Return the (row, neighbour) pairs from different blogs with a cosine >= ``threshold``.
+
+    The cosines are computed a chunk of pairs at a time with whole-matrix operations: one
+    sparse product per pair made 20,000 posts cost about a minute.
+    """
+    n, width = index.shape
+    rows = np.repeat(np.arange(n), width)
+    cols = index.ravel()
+    groups = np.array([d.group for d in docs], dtype=object)
+    keep = cols >= 0
+    rows, cols = rows[keep], cols[keep]
+    keep = groups[rows] != groups[cols]
+    rows, cols = rows[keep], cols[keep]
+    pairs: list[tuple[int, int]] = []
+    for start in range(0, len(rows), chunk):
+        a, b = rows[start:start + chunk], cols[start:start + chunk]
+        cosines = np.asarray(tfidf[a].multiply(tfidf[b]).sum(axis=1)).ravel()
+        hits = np.flatnonzero(cosines >= threshold)
+        pairs.extend(zip(a[hits].tolist(), b[hits].tolist(), strict=True))
+    return pairs
 
 
 def _when(doc: Document) -> float:
