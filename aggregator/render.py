@@ -69,6 +69,7 @@ class SiteContent:
     diamonds: Sequence[Diamond]
     related: Mapping[str, Sequence[str]] = field(default_factory=dict)
     also_on: Mapping[str, Sequence[str]] = field(default_factory=dict)  # uid -> copies' feeds
+    copies: frozenset[str] = frozenset()  # cross-post copies: on their blog's page, no feed
     dissolved: Sequence[StoredTopic] = ()  # earlier topics that no longer exist
     history: Sequence[Feature] = ()  # every diamond so far, today's included, oldest first
     ledger: Ledger | None = None  # the fairness ledger (issue 5)
@@ -263,7 +264,7 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
     shutil.copyfile(templates_dir() / "static" / "search.js", out / "assets" / "search.js")
     _write_feeds(site, "", "Edublogs by topic: all posts",
                  "Every post from the community's education blogs, newest first.",
-                 "index.html", content.posts, out)
+                 "index.html", [p for p in content.posts if p.uid not in content.copies], out)
     (out / "blogs.opml").write_bytes(syndication.opml(
         "Edublogs by topic: every blog", _blog_outlines(blogs), created=content.generated))
     for topic in content.topics:
@@ -357,9 +358,12 @@ def diamond_item(pick: PastPick) -> Item:
 def post_item(site: _Site, post: Post) -> Item:
     """Return ``post`` as a feed item crediting its blog and author."""
     blog = site.blogs[post.feed_url]
+    others = [site.blogs[u].title for u in site.content.also_on.get(post.uid, ())
+              if u in site.blogs]
+    credit = f"From {blog.title}" + (f"; also on {', '.join(others)}" if others else "")
     return Item(
         id=stable_id("post", post.feed_url, post.guid), title=post.title, link=post.link,
-        published=post.published, summary=f"{post.excerpt} (From {blog.title}.)",
+        published=post.published, summary=f"{post.excerpt} ({credit}.)",
         author=post.author or blog.author or blog.title, source_title=blog.title,
         source_url=blog.url,
     )

@@ -239,3 +239,30 @@ def test_hostile_html_never_reaches_a_page(tmp_path: Path, feed_server: FeedServ
         assert "javascript:" not in html, page
     feed = (tmp_path / "site" / "feed.xml").read_text()
     assert "<script" not in feed and "&lt;script" not in feed
+
+
+def test_a_cross_post_appears_once_in_the_feeds_crediting_both(tmp_path: Path,
+                                                                feed_server: FeedServer) -> None:
+    guest = ("<p>Our guest writes about attendance: every morning a tutor greets each pupil "
+             "at the gate, notes who is missing and phones home before nine. Over a term "
+             "persistent absence fell by a third, and families told us the call felt like "
+             "care rather than checking.</p>") * 3
+    a = subject_blog("alpha", "phonics", n=6, end=END)
+    b = subject_blog("beta", "maths", n=6, end=END)
+    a.entries.append(Entry("Guest post: the morning call", "https://alpha.example/guest/",
+                           END - timedelta(days=2), html=guest))
+    b.entries.append(Entry("Guest post: the morning call", "https://beta.example/guest/",
+                           END - timedelta(days=1), html=guest))
+    urls = [feed_server.serve("/a.xml", a.rss()), feed_server.serve("/b.xml", b.rss())]
+    (tmp_path / "feeds.yaml").write_text(
+        "feeds:\n"
+        f"  - url: {urls[0]}\n    title: Alpha Blog\n"
+        f"  - url: {urls[1]}\n    title: Beta Blog\n")
+    assert build(tmp_path) == 0
+
+    feed = feedparser.parse((tmp_path / "site" / "feed.xml").read_bytes())
+    guests = [e for e in feed.entries if e.title == "Guest post: the morning call"]
+    assert [e.link for e in guests] == ["https://alpha.example/guest/"]  # the earliest copy
+    assert "From Alpha Blog; also on Beta Blog." in guests[0].summary
+    home = (tmp_path / "site" / "index.html").read_text()
+    assert home.count("https://beta.example/guest/") == 0
