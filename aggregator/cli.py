@@ -425,6 +425,10 @@ def print_summary(report: BuildReport) -> None:
     if moved:
         lines.append("  moved feeds (update feeds.yaml; the new address is used meanwhile):")
         lines.extend(f"    {h.url} -> {h.moved_to}" for h in moved)
+    if len(failed) > 1 and len(failed) == len(report.feeds) and all(
+            f.cause in ("dns", "connection") for f in failed):
+        lines.append("  every feed failed to connect: is this machine offline? "
+                     "(aggregator demo builds a site without a network)")
     dead = sum(1 for h in report.health if h.condition == "dead")
     if dead:
         lines.append(f"  dead feeds (failing for 30+ days): {dead}; see "

@@ -266,3 +266,13 @@ def test_a_cross_post_appears_once_in_the_feeds_crediting_both(tmp_path: Path,
     assert "From Alpha Blog; also on Beta Blog." in guests[0].summary
     home = (tmp_path / "site" / "index.html").read_text()
     assert home.count("https://beta.example/guest/") == 0
+
+
+def test_when_every_feed_fails_to_connect_the_summary_suggests_offline(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dead = ["http://127.0.0.1:9/a.xml", "http://127.0.0.1:9/b.xml"]  # nothing listens there
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(dead))
+    assert build(tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "2 failed" in out and "is this machine offline?" in out
+    assert (tmp_path / "site" / "index.html").is_file()  # still a complete, empty site
