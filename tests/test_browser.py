@@ -142,6 +142,8 @@ def test_search_finds_posts_and_links_to_them(browser: Any, demo_site: str) -> N
     page.wait_for_selector("#search-results li")
     results = page.locator("#search-results li a")
     assert results.count() >= 3
+    titles = results.all_inner_texts()
+    assert len(titles) == len(set(titles)), titles  # each post once (on its blog's page)
     assert "result" in page.locator("#search-status").inner_text()
     href = results.first.get_attribute("href")
     assert href and href.startswith("/")  # resolved against the site's own root
