@@ -155,8 +155,8 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
 
 
 def _topic_text(post: Post) -> str:
-    words = post.text.split()
-    return post.title + "\n" + " ".join(words[:TOPIC_WORDS])
+    words = post.text.split(maxsplit=TOPIC_WORDS)[:TOPIC_WORDS]  # not the whole text
+    return post.title + "\n" + " ".join(words)
 
 
 def apply_feed_rules(store: Store, feeds: Sequence[Feed], posts: list[Post]) -> list[Post]:

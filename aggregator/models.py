@@ -128,11 +128,12 @@ class Post:
     first_seen: datetime | None = None
     excerpt_html: str = ""  # sanitised HTML excerpt (aggregator.sanitize); "" if none
     link_words: int = 0  # words in links or linked list items: tells roundups from essays
+    # An identifier stable across runs and unique across feeds (see post_uid). Computed
+    # once: the site looks posts up by it hundreds of thousands of times.
+    uid: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def uid(self) -> str:
-        """Return an identifier that is stable across runs and unique across feeds."""
-        return post_uid(self.feed_url, self.guid)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "uid", post_uid(self.feed_url, self.guid))
 
 
 def post_uid(feed_url: str, guid: str) -> str:
