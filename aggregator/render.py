@@ -9,6 +9,7 @@ links, ``atom:link rel=self``) use ``base_url``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import syndication
+from . import __version__, syndication
 from .fairness import Ledger
 from .fairness import chart as fairness_chart
 from .health import for_how_long, health_record
@@ -79,10 +80,18 @@ def render_site(content: SiteContent, report: BuildReport, out_dir: str | Path) 
     """Render ``content`` into ``out_dir``, replacing it only once everything is written."""
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
+    key = pages_key(content)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        _write_all(content, report, tmp)
-        index_search(tmp)
+        if _previous_pages_key(out) == key:
+            # Nothing a page shows has changed since the site in `out` was written (a
+            # re-run on the same day with no new posts): keep its pages and search index,
+            # and write again only what follows each fetch, the status page and build.json.
+            shutil.copytree(out, tmp, dirs_exist_ok=True, copy_function=os.link)
+            _write_status(_Pages(content, tmp), report, key)
+        else:
+            _write_all(content, report, tmp, key)
+            index_search(tmp)
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -192,34 +201,91 @@ class _Site:
         return self.base_url + path
 
 
-def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
-    site = _Site(content)
-    env = Environment(
-        loader=FileSystemLoader(templates_dir()),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["datetime"] = _display_datetime
-    env.filters["safe_html"] = lambda value: Markup(clean_html(value))  # sanitised again
-    env.filters["isodate"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
-    env.filters["also_on"] = lambda post: [site.blogs[url] for url in  # cross-posts (#4)
-                                           content.also_on.get(post.uid, ()) if url in site.blogs]
+class _Pages:
+    """Render templates into files under ``out``, with what every template needs."""
 
-    def page(path: str, template: str, *, root: str | None = None, **context: Any) -> None:
+    def __init__(self, content: SiteContent, out: Path) -> None:
+        self.site = site = _Site(content)
+        self.content = content
+        self.out = out
+        env = Environment(
+            loader=FileSystemLoader(templates_dir()),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        env.filters["datetime"] = _display_datetime
+        env.filters["safe_html"] = lambda value: Markup(clean_html(value))  # sanitised again
+        env.filters["isodate"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
+        env.filters["also_on"] = lambda post: [  # cross-posts (#4)
+            site.blogs[url] for url in content.also_on.get(post.uid, ()) if url in site.blogs]
+        self.env = env
+
+    def __call__(self, path: str, template: str, *, root: str | None = None,
+                 **context: Any) -> None:
         if root is None:
             root = "../" * path.count("/")  # relative links: any host, any sub-path, file://
-        html = env.get_template(template).render(
-            root=root, site=site, content=content, path=path,
+        site = self.site
+        html = self.env.get_template(template).render(
+            root=root, site=site, content=self.content, path=path,
             blog_of=lambda post: site.blogs[post.feed_url],
             topic_of=lambda post: site.topic_of.get(post.uid),
             **context,
         )
-        target = out / path
+        self.write(path, html)
+
+    def write(self, path: str, text: str) -> None:
+        """Write ``text`` to ``path``, never through a link shared with the previous site."""
+        target = self.out / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
+        target.unlink(missing_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def _write_status(page: _Pages, report: BuildReport, key: str) -> None:
+    """Write what changes with every fetch: the feed status page and build.json."""
+    page("status/index.html", "status.html", health=report.health, report=report,
+         for_how_long=lambda since: for_how_long(since, page.content.generated))
+    page.write("data/build.json", build_json(report, page.site, pages_key=key))
+
+
+def pages_key(content: SiteContent) -> str:
+    """Return a digest of everything the pages show, except feed health and the build time.
+
+    Two builds with the same key write the same pages, so the second keeps the first's.
+    The templates and the code's version are part of it: an upgrade re-renders everything.
+    """
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(templates_dir().rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    blogs = [replace(b, last_success=None, consecutive_failures=0) for b in content.blogs]
+    shown = [(p.uid, p.title, p.link, p.author, p.published, p.dated, p.excerpt,
+              p.excerpt_html, p.language) for p in content.posts]
+    for part in (content.today, content.seed, content.base_url, blogs, shown, content.topics,
+                 content.misc, content.diamonds, sorted(content.related.items()),
+                 sorted(content.also_on.items()), sorted(content.copies), content.history,
+                 content.ledger, content.dissolved):
+        digest.update(repr(part).encode())
+    return digest.hexdigest()
+
+
+def _previous_pages_key(out: Path) -> str | None:
+    try:
+        data = json.loads((out / "data" / "build.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    key = data.get("pages_key") if isinstance(data, dict) else None
+    if not isinstance(key, str) or not (out / "index.html").is_file():
+        return None
+    return key
+
+
+def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -> None:
+    page = _Pages(content, out)
+    site = page.site
 
     diamond_posts = [(d, site.posts[d.post_uid]) for d in content.diamonds
                      if d.post_uid in site.posts]
@@ -255,8 +321,6 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
     page("404.html", "404.html", root=site.base_url,
          inline_css=Markup(_stylesheet().read_text(encoding="utf-8")))
     page("search/index.html", "search.html")
-    page("status/index.html", "status.html", health=report.health, report=report,
-         for_how_long=lambda since: for_how_long(since, content.generated))
 
     style = templates_dir() / "static" / "style.css"
     (out / "assets").mkdir(exist_ok=True)
@@ -278,8 +342,7 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path) -> None:
             _blog_outlines(sorted((site.blogs[u] for u in writers),
                                   key=lambda b: (b.title.casefold(), b.slug))),
             created=content.generated))
-    (out / "data").mkdir(exist_ok=True)
-    (out / "data" / "build.json").write_text(build_json(report, site), encoding="utf-8")
+    _write_status(page, report, key)
 
 
 def _stylesheet() -> Path:
@@ -388,9 +451,10 @@ def _blog_outlines(blogs: Sequence[Blog]) -> list[Outline]:
                     description=b.description) for b in blogs]
 
 
-def build_json(report: BuildReport, site: _Site) -> str:
+def build_json(report: BuildReport, site: _Site, *, pages_key: str = "") -> str:
     """Return the machine-readable record of the build."""
     data = {
+        "pages_key": pages_key,  # what the pages show; see pages_key()
         "date": report.date.isoformat(),
         "seed": report.seed,
         "generated": site.content.generated.astimezone(UTC).isoformat(timespec="seconds"),

@@ -276,3 +276,24 @@ def test_when_every_feed_fails_to_connect_the_summary_suggests_offline(
     out = capsys.readouterr().out
     assert "2 failed" in out and "is this machine offline?" in out
     assert (tmp_path / "site" / "index.html").is_file()  # still a complete, empty site
+
+
+def test_a_rerun_with_nothing_new_keeps_the_pages_and_refreshes_the_status(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    urls = serve_three_blogs(feed_server)
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+    assert build(tmp_path) == 0
+    site = tmp_path / "site"
+    home = (site / "index.html").stat().st_ino
+
+    assert build(tmp_path) == 0  # same day, every feed answers 304: no page can differ
+    assert (site / "index.html").stat().st_ino == home  # kept, not rendered again
+    assert json.loads((site / "data" / "build.json").read_text())["feeds"][0]["outcome"] == \
+        "not_modified"  # but build.json says what this run did
+
+    feed_server.serve("/maths.xml", b"oops", status=500)
+    assert build(tmp_path) == 0  # a blog page now shows a fetch problem: render again
+    assert (site / "index.html").stat().st_ino != home
+    slug = {f["url"]: f["slug"] for f in build_json(tmp_path)["feeds"]}[urls[1]]
+    assert "could not fetch" in (site / "blogs" / slug / "index.html").read_text()
+    assert "HTTP 500" in (site / "status" / "index.html").read_text()
