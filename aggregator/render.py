@@ -261,13 +261,18 @@ def pages_key(content: SiteContent) -> str:
     for path in sorted(templates_dir().rglob("*")):
         if path.is_file():
             digest.update(path.name.encode() + path.read_bytes())
-    blogs = [replace(b, last_success=None, consecutive_failures=0) for b in content.blogs]
+    def steady(blog: Blog) -> Blog:  # without what changes at every fetch
+        return replace(blog, last_success=None, consecutive_failures=0)
+
+    blogs = [steady(b) for b in content.blogs]
+    ledger = content.ledger and replace(content.ledger, rows=tuple(
+        replace(row, blog=steady(row.blog)) for row in content.ledger.rows))
     shown = [(p.uid, p.title, p.link, p.author, p.published, p.dated, p.excerpt,
               p.excerpt_html, p.language) for p in content.posts]
     for part in (content.today, content.seed, content.base_url, blogs, shown, content.topics,
                  content.misc, content.diamonds, sorted(content.related.items()),
                  sorted(content.also_on.items()), sorted(content.copies), content.history,
-                 content.ledger, content.dissolved):
+                 ledger, content.dissolved):
         digest.update(repr(part).encode())
     return digest.hexdigest()
 

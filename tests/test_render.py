@@ -107,3 +107,30 @@ def test_a_dissolved_topic_keeps_its_url_and_says_where_posts_went(tmp_path: Pat
     assert [e.title for e in feed.entries] == ["The topic “Phonics” has ended"]
     assert "Reading" in feed.entries[0].summary
     assert feed.entries[0].link == "https://example.org/topics/phonics/index.html"
+
+
+def test_the_pages_key_ignores_what_changes_at_every_fetch() -> None:
+    from dataclasses import replace
+
+    from aggregator.diamonds import DiamondSettings
+    from aggregator.fairness import build_ledger
+    from aggregator.render import pages_key
+
+    posts = _posts(6)
+
+    def content(blogs: list[Blog]) -> SiteContent:
+        ledger = build_ledger(blogs, posts, [], today=date(2026, 11, 20),
+                              settings=DiamondSettings())
+        return SiteContent(today=date(2026, 11, 20), generated=NOW, seed=1,
+                           base_url="https://example.org/", blogs=blogs, posts=posts,
+                           topics=[], misc=[p.uid for p in posts], diamonds=[], ledger=ledger)
+
+    blogs = [_blog(i) for i in range(3)]
+    later = [replace(b, last_success=NOW + timedelta(hours=6), consecutive_failures=2)
+             for b in blogs]
+    assert pages_key(content(blogs)) == pages_key(replace(content(later),
+                                                          generated=NOW + timedelta(hours=6)))
+    failing = [replace(blogs[0], last_error="http: HTTP 500"), *blogs[1:]]
+    assert pages_key(content(failing)) != pages_key(content(blogs))  # its page shows it
+    edited = [replace(posts[0], title="A new title"), *posts[1:]]
+    assert pages_key(replace(content(blogs), posts=edited)) != pages_key(content(blogs))
