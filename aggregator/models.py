@@ -239,7 +239,6 @@ class BuildReport:
     total_posts: int
     seconds: float
     out_dir: str
-    warnings: tuple[str, ...] = field(default=())
     health: tuple[FeedHealth, ...] = field(default=())  # one per feed, sickest first
 
     def count(self, outcome: Outcome) -> int:
