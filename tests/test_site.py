@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import shutil
 import subprocess
-import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -18,7 +15,7 @@ import pytest
 
 from aggregator.cli import main
 
-from .conftest import FeedServer
+from .conftest import FeedServer, serve_dir
 from .fakes import feeds_yaml, subject_blog
 from .test_build import DAY, END
 
@@ -163,11 +160,7 @@ def test_topic_feeds_and_opml(site: Path) -> None:
 @pytest.mark.skipif(shutil.which("newsboat") is None,
                     reason="newsboat (a real feed reader, apt install newsboat) is not installed")
 def test_a_real_feed_reader_lists_every_item(site: Path, tmp_path: Path) -> None:
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    try:
+    with serve_dir(site) as base:
         feeds = ["feed.xml", "atom.xml", "diamonds.xml", *(p.relative_to(site).as_posix()
                                            for p in sorted(site.glob("topics/*/feed.xml")))]
         for i, name in enumerate(feeds):
@@ -181,14 +174,6 @@ def test_a_real_feed_reader_lists_every_item(site: Path, tmp_path: Path) -> None
             )
             assert result.returncode == 0, result.stderr
             assert result.stdout.strip() == f"{expected} unread articles", name
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 def test_diamonds_feed_is_valid(site: Path) -> None:

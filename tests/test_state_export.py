@@ -6,13 +6,8 @@ site, publish. Here the "live site" is the exported site served on 127.0.0.1.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import feedparser
@@ -21,27 +16,9 @@ import pytest
 from aggregator.cli import main
 from aggregator.statefile import EXPORT_NAME
 
-from .conftest import FeedServer
+from .conftest import FeedServer, serve_dir
 from .fakes import feeds_yaml
 from .test_build import serve_three_blogs
-
-
-@contextmanager
-def serve_dir(root: Path) -> Iterator[str]:
-    """Serve ``root`` on 127.0.0.1 like GitHub Pages would; yield the base URL."""
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0),
-                                functools.partial(Quiet, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def workflow_build(work: Path, day: str, state_url: str | None) -> int:

@@ -16,7 +16,7 @@ import pytest
 
 from aggregator.cli import main
 
-from .conftest import FeedServer
+from .conftest import serve_dir
 from .fakes import feeds_yaml
 
 DANGEROUS_HTML = re.compile(
@@ -93,38 +93,21 @@ def test_no_page_or_feed_carries_anything_dangerous(xss_site: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
                     reason="Debian's chromium is not installed")
-def test_no_script_runs_in_a_browser(xss_site: Path, feed_server: FeedServer) -> None:
+def test_no_script_runs_in_a_browser(xss_site: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    import functools
-    import http.server
-    import threading
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(xss_site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
     pages = ["index.html", *(p.relative_to(xss_site).as_posix()
                              for p in sorted(xss_site.glob("blogs/*/index.html")))]
     dialogs: list[str] = []
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            page = browser.new_page()
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            outside: list[str] = []
-            page.on("request", lambda r: None if r.url.startswith(base)
-                    else outside.append(r.url))
-            for path in pages:
-                page.goto(base + path)
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    outside: list[str] = []
+    with serve_dir(xss_site) as base, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("request", lambda r: None if r.url.startswith(base) else outside.append(r.url))
+        for path in pages:
+            page.goto(base + path)
+        browser.close()
     assert dialogs == []
     assert outside == []  # no hostile image, style or frame made the browser call out
