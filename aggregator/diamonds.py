@@ -6,7 +6,8 @@ picks (issue 5). Each pick is two draws:
 
 1. A **blog**, weighted by how long it has waited (days since it was last featured, to a
    power, so everyone's turn comes round), divided by how often it was featured lately,
-   with a boost for blogs that joined recently. Drawing the blog first means a blog that
+   with a boost for blogs that joined recently and one for blogs whose recent posts are
+   about to age out of the window. Drawing the blog first means a blog that
    posts ten times a day has no more chances than one that posts once a month.
 2. One of that blog's eligible **posts**, uniformly.
 
@@ -38,10 +39,11 @@ class DiamondSettings:
     max_link_share: float = 0.5  # more of the words than this in links / linked list items: roundup
     roundup_title_link_share: float = 0.2  # the same, for a title like "Weekly links"
     history_days: int = 90  # exposure is counted over this many days; waits are capped at it
-    wait_power: float = 4.0  # weight grows as (days since last featured) ** this
-    repeat_power: float = 2.0  # ... and is divided by (1 + times featured lately) ** this
+    wait_power: float = 6.0  # weight grows as (days since last featured) ** this
+    repeat_power: float = 6.0  # ... and is divided by (1 + times featured lately) ** this
     newcomer_days: int = 30  # blogs that joined this recently get a boost...
     newcomer_boost: float = 2.0  # ... of this factor on the day they join, fading to 1
+    last_chance_boost: float = 3.0  # up to 1 + this as a blog's last post leaves the window
 
 
 def seed_for(day: date) -> int:
@@ -117,12 +119,38 @@ class Exposure:
             return 1.0
         return 1.0 + (settings.newcomer_boost - 1.0) * (1 - age / settings.newcomer_days)
 
-    def weight(self, today: date, settings: DiamondSettings) -> float:
-        """Return the blog's weight in the draw (1.0: waited the full history, never seen)."""
+    def weight(self, today: date, settings: DiamondSettings, *,
+               days_left: int | None = None) -> float:
+        """Return the blog's weight in the draw (1.0: waited the full history, never seen).
+
+        ``days_left``: how long until the blog's newest eligible post leaves the window
+        (None: not known, no last-chance boost).
+        """
         wait = self.wait(today, settings) / settings.history_days
         return (math.pow(wait, settings.wait_power)
                 / math.pow(1 + self.times, settings.repeat_power)
-                * self.newcomer_factor(today, settings))
+                * self.newcomer_factor(today, settings)
+                * last_chance_factor(days_left, settings))
+
+
+def last_chance_factor(days_left: int | None, settings: DiamondSettings) -> float:
+    """Return the boost of a blog whose recent posts are about to age out of the window.
+
+    A blog that posts rarely is eligible only while its one recent post is; if its turn
+    does not come then, it waits for its next post, which may be months away. The boost
+    grows linearly from 1 (a post published today) to ``1 + last_chance_boost`` (the last
+    day before the blog's newest eligible post leaves the window).
+    """
+    if days_left is None or settings.window_days <= 0:
+        return 1.0
+    spent = 1 - max(0, min(settings.window_days, days_left)) / settings.window_days
+    return 1.0 + settings.last_chance_boost * spent
+
+
+def days_left(posts: Iterable[Post], *, now: datetime, settings: DiamondSettings) -> int:
+    """Return whole days until the newest of ``posts`` leaves the eligibility window."""
+    newest = max(p.published for p in posts)
+    return max(0, (newest + timedelta(days=settings.window_days) - now).days)
 
 
 def exposures(history: Iterable[Feature], *, feeds: Iterable[str], today: date,
@@ -196,6 +224,9 @@ def pick_diamonds(
 
     exposure = exposures(history, feeds=by_blog, today=today, joined=joined or {},
                          settings=settings)
+    left = {url: days_left(ps, now=now, settings=settings) for url, ps in by_blog.items()}
+    weight = {url: exposure[url].weight(today, settings, days_left=left[url])
+              for url in by_blog}
     rng = random.Random(seed)
     picks: list[Diamond] = []
     used_topics: set[str | None] = set()
@@ -208,16 +239,16 @@ def pick_diamonds(
         fresh = {url: ps for url, ps in fresh.items() if ps}
         pool = fresh or candidates
         blogs = sorted(pool)
-        weights = [exposure[url].weight(today, settings) for url in blogs]
+        weights = [weight[url] for url in blogs]
         total = sum(weights)
         url = rng.choices(blogs, weights=weights)[0] if total > 0 else rng.choice(blogs)
-        chance = exposure[url].weight(today, settings) / total if total > 0 else 1 / len(blogs)
+        chance = weight[url] / total if total > 0 else 1 / len(blogs)
         post = rng.choice(pool[url])
         topic = topic_of.get(post.uid)
         used_topics.add(topic)
         picks.append(Diamond(post_uid=post.uid, feed_url=url, topic=topic, reason=explain(
             exposure[url], today=today, settings=settings, posts=len(by_blog[url]),
-            blogs=len(blogs), chance=chance)))
+            blogs=len(blogs), chance=chance, days_left=left[url])))
         del candidates[url]
         copies = group_of.get(post.uid, frozenset())
         if copies:  # the same post cross-posted on another blog is not picked twice today
@@ -228,7 +259,7 @@ def pick_diamonds(
 
 
 def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts: int,
-            blogs: int, chance: float) -> str:
+            blogs: int, chance: float, days_left: int | None = None) -> str:
     """Return why a blog was drawn, in plain words, from the factors of its weight."""
     n, days = exposure.times, settings.history_days
     if exposure.last is None:
@@ -246,6 +277,11 @@ def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts
         joined = "today" if age == 0 else f"{_plural(age, 'day')} ago"
         parts.append(f"joined {joined} (newcomer boost ×{boost:.1f})")
     parts.append(f"one of {_plural(posts, 'recent post')} from this blog")
+    last_chance = last_chance_factor(days_left, settings)
+    if days_left is not None and last_chance >= 1.0 + settings.last_chance_boost / 2:
+        when = "tomorrow" if days_left <= 1 else f"in {days_left} days"
+        parts.append(f"its last eligible post leaves the {settings.window_days}-day window "
+                     f"{when} (last-chance boost ×{last_chance:.1f})")
     return (f"{'; '.join(parts)}. It had a {_percent(chance)} chance in its draw, among "
             f"{_plural(blogs, 'blog')} still in the running.")
 

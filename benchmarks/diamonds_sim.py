@@ -303,10 +303,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     defaults = DiamondSettings()
     parser.add_argument("--wait-power", type=float, default=defaults.wait_power)
     parser.add_argument("--repeat-power", type=float, default=defaults.repeat_power)
+    parser.add_argument("--last-chance", type=float, default=defaults.last_chance_boost,
+                        help="the last-chance boost (0 turns it off)")
     parser.add_argument("--only-real", action="store_true", help="skip the baselines")
     args = parser.parse_args(argv)
     settings = DiamondSettings(count=args.count, wait_power=args.wait_power,
-                               repeat_power=args.repeat_power)
+                               repeat_power=args.repeat_power,
+                               last_chance_boost=args.last_chance)
     population = make_population(args.blogs, args.days, seed=args.seed,
                                  slow_every=args.slow_every, fast_every=args.fast_every)
     all_posts = [p for ps in population.posts_by_day.values() for p in ps]

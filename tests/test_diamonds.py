@@ -174,7 +174,7 @@ def test_exposure_tilts_the_draw_and_is_explained() -> None:
     history = [_feature(NOW.date() - timedelta(days=2), post("b00", 99))]
     picks = Counter(draw(posts, seed=s, history=history,
                          settings=DiamondSettings(count=1))[0].feed_url for s in range(200))
-    # Waited 2 days against 90: (2/90)^4 / 2^2 against 1, so the rested blog nearly always wins.
+    # Waited 2 days against 90: (2/90)^6 / 2^6 against 1, so the rested blog nearly always wins.
     assert picks[waiting.feed_url] >= 195
     (pick,) = draw([featured], history=history)
     assert pick.reason.startswith("From a blog featured 1 time in the last 90 days, most "
@@ -192,6 +192,24 @@ def test_newcomers_get_a_boost_and_it_is_said() -> None:
     assert "joined 3 days ago (newcomer boost ×1.9)" in reasons[posts[0].feed_url]
     assert "never featured before" in reasons[posts[0].feed_url]
     assert "joined" not in reasons[posts[1].feed_url]
+
+
+def test_a_blog_whose_last_post_is_ageing_out_gets_its_last_chance() -> None:
+    # Both blogs never featured; one's only post leaves the 30-day window in 2 days, the
+    # other's was published today. Weights 1 + 3 * 28/30 = 3.8 against 1 + 3 * 0 = 1.
+    ageing, fresh = post("quiet", 1, days_ago=28), post("busy", 1, days_ago=0)
+    wins = Counter(draw([ageing, fresh], seed=s, settings=DiamondSettings(count=1))[0]
+                   .feed_url for s in range(400))
+    assert wins[ageing.feed_url] > wins[fresh.feed_url] * 2.5
+    reasons = {d.feed_url: d.reason for d in draw([ageing, fresh])}
+    assert ("its last eligible post leaves the 30-day window in 2 days (last-chance boost ×3.8)"
+            in reasons[ageing.feed_url])
+    assert "last-chance" not in reasons[fresh.feed_url]
+    # Switched off, the two are even.
+    even = Counter(draw([ageing, fresh], seed=s,
+                        settings=DiamondSettings(count=1, last_chance_boost=0))[0].feed_url
+                   for s in range(400))
+    assert abs(even[ageing.feed_url] - even[fresh.feed_url]) < 80
 
 
 def test_a_prolific_blog_does_not_dominate_over_many_days(tmp_path: Path) -> None:
