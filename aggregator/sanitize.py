@@ -23,8 +23,12 @@ _VOID = frozenset({"br"})
 _BLOCK = frozenset({"p", "blockquote", "ul", "ol", "li"})
 
 
-def clean_html(markup: str) -> str:
-    """Return ``markup`` with everything but the allow-listed elements removed."""
+def clean_html(markup: str, *, base: str | None = None) -> str:
+    """Return ``markup`` with everything but the allow-listed elements removed.
+
+    Relative links are resolved against ``base`` (the post's own address); without a base
+    they are kept as they are, which only happens for markup already cleaned with one.
+    """
     return nh3.clean(
         markup,
         tags=set(ALLOWED_TAGS),
@@ -34,6 +38,7 @@ def clean_html(markup: str) -> str:
         url_schemes=set(URL_SCHEMES),
         link_rel="noopener ugc",
         strip_comments=True,
+        url_relative=("rewrite_with_base", base) if base else None,
     )
 
 
@@ -54,6 +59,8 @@ class _Truncator(HTMLParser):
         if tag in _BLOCK and self.used >= self.budget * 0.8:
             self.done = True  # do not start a new paragraph for a few words
             return
+        if tag == "a" and not dict(attrs).get("href"):
+            return  # its link was unsafe and removed: keep the words, not an empty <a>
         rendered = "".join(f' {k}="{html.escape(v or "", quote=True)}"' for k, v in attrs)
         self.out.append(f"<{tag}{rendered}>")
         if tag not in _VOID:
@@ -88,9 +95,12 @@ class _Truncator(HTMLParser):
         return "".join(self.out) + "".join(f"</{t}>" for t in reversed(self.open))
 
 
-def excerpt_html(markup: str, *, max_chars: int = 400) -> str:
-    """Return a sanitised excerpt of ``markup``: its first ``max_chars`` of text, tags kept."""
-    safe = clean_html(markup)
+def excerpt_html(markup: str, *, max_chars: int = 400, base: str | None = None) -> str:
+    """Return a sanitised excerpt of ``markup``: its first ``max_chars`` of text, tags kept.
+
+    ``base`` is the address relative links in ``markup`` are relative to.
+    """
+    safe = clean_html(markup, base=base)
     truncator = _Truncator(max_chars)
     # Feed a chunk at a time and stop once the budget is spent: the rest of a long post
     # would be ignored anyway, and parsing it was half the cost of parsing a feed.

@@ -10,6 +10,8 @@ Atom text constructs.
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,15 +83,32 @@ def rss(channel: Channel, items: Sequence[Item]) -> bytes:
     ET.SubElement(ch, "generator").text = "edublog-aggregator"
     for item in items:
         node = ET.SubElement(ch, "item")
-        ET.SubElement(node, "title").text = item.title
+        ET.SubElement(node, "title").text = _rss_title(item.title)
         ET.SubElement(node, "link").text = item.link
         ET.SubElement(node, "guid", {"isPermaLink": "false"}).text = item.id
         ET.SubElement(node, "pubDate").text = _rfc822(item.published)
         ET.SubElement(node, f"{{{DC}}}creator").text = item.author
         if item.source_title and item.source_url:
             ET.SubElement(node, "source", {"url": item.source_url}).text = item.source_title
-        ET.SubElement(node, "description").text = item.summary
+        # RSS readers take a description as HTML: escape the text so "<b>" in a post
+        # about HTML reads as the characters, never as markup.
+        ET.SubElement(node, "description").text = html.escape(item.summary, quote=False)
     return _serialize(root)
+
+
+# "<" then a letter, "/", "!" or "?": what an HTML parser would start a tag with.
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
+
+
+def _rss_title(title: str) -> str:
+    """Return ``title`` (plain text) for an RSS ``<title>``.
+
+    RSS never said whether a title is text or HTML, and some readers render it as HTML.
+    A title that would read as a tag there (a post about "<script>", or a hostile one)
+    is escaped, so those readers show the characters; any other title is left alone,
+    so "Q&A" does not become "Q&amp;A" in the readers that take titles as text.
+    """
+    return html.escape(title, quote=False) if _TAG_START.search(title) else title
 
 
 def atom(channel: Channel, items: Sequence[Item]) -> bytes:

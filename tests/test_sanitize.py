@@ -55,3 +55,12 @@ def test_feedparser_xss_samples_never_survive(shared: Path) -> None:
                 assert not DANGEROUS.search(out), (item["path"], out)
             checked += 1
     assert checked > 150
+
+
+def test_a_link_whose_address_was_unsafe_keeps_only_its_words() -> None:
+    # nh3 drops a javascript: href but keeps the <a>, and an <a rel> without href is
+    # invalid HTML: the excerpt keeps the words alone.
+    out = excerpt_html('<p>Get <a href="javascript:alert(1)">the template</a> or '
+                       '<a href="/x">this</a>.</p>', base="https://b.example/p/")
+    assert out == ('<p>Get the template or <a href="https://b.example/x" rel="noopener ugc">'
+                   "this</a>.</p>")
