@@ -9,7 +9,7 @@ The stages, each a module, in the order :func:`build_site` runs them::
     | store.record_*     (one transaction a feed)  -> posts persisted
     | topics.cached_topics                         -> TopicModel (reused if no post changed)
     | diamonds.pick_diamonds                       -> Diamond picks (exposure stored)
-    | render.render_site                           -> site/ (swapped in atomically)
+    | render.write_site, StagedSite.publish        -> site/ (indexed, swapped in atomically)
 
 All time-dependent choices use one clock, ``now``: ``--date`` when given, so a series
 of dated builds behaves like days passing.
@@ -18,9 +18,12 @@ of dated builds behaves like days passing.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import gc
 import logging
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -48,7 +51,7 @@ from .models import (
     Post,
     Skipped,
 )
-from .render import DEFAULT_BASE_URL, SiteContent, render_site
+from .render import DEFAULT_BASE_URL, SiteContent, StagedSite, write_site
 from .store import Store
 from .topics import Document, cached_topics
 from .workers import parse_job as _parse_job  # module-level: tests may replace it
@@ -92,6 +95,26 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
     feed, for progress displays.
     """
     started = time.monotonic()
+    report, staged = _update_and_write(options, on_feed=on_feed, on_start=on_start)
+    # Every post and the topic model are gone with _update_and_write's frame: hand their
+    # memory back before the search indexer, a process of its own, starts.
+    release_memory()
+    staged.publish()
+    return replace(report, seconds=time.monotonic() - started)
+
+
+def release_memory() -> None:
+    """Collect garbage and return freed heap pages to the OS (glibc only; else a no-op)."""
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass  # not glibc (musl): freed memory stays with the process
+
+
+def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
+                      on_start: Callable[[int], None] | None) -> tuple[BuildReport, StagedSite]:
     config = load_config(options.feeds_path)  # invalid feeds.yaml: nothing is written
     now = build_clock(options.day)
     seed = options.seed if options.seed is not None else seed_for(now.date())
@@ -150,8 +173,8 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
                                                  settings=options.diamonds),
             dissolved=[t for t in store.topics() if not t.active],
         )
-        render_site(content, report, options.out_dir)
-    return replace(report, seconds=time.monotonic() - started)
+        staged = write_site(content, report, options.out_dir)
+    return report, staged
 
 
 def _topic_text(post: Post) -> str:

@@ -78,6 +78,38 @@ class SiteContent:
 
 def render_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -> None:
     """Render ``content`` into ``out_dir``, replacing it only once everything is written."""
+    write_site(content, report, out_dir).publish()
+
+
+@dataclass
+class StagedSite:
+    """A site written beside ``out``, not yet indexed for search nor swapped in.
+
+    The build lets go of its posts before :meth:`publish`, so the search indexer (a
+    separate process) does not run beside a process still holding every post.
+    """
+
+    tmp: Path
+    out: Path
+    needs_index: bool
+
+    def publish(self) -> None:
+        """Build the search index if the pages are new, then replace ``out`` atomically."""
+        try:
+            if self.needs_index:
+                index_search(self.tmp)
+            _swap_in(self.tmp, self.out)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Remove the staged site; ``out`` stays as it was."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def write_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -> StagedSite:
+    """Write every page and feed of ``content`` into a new folder beside ``out_dir``."""
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     key = pages_key(content)
@@ -87,12 +119,12 @@ def render_site(content: SiteContent, report: BuildReport, out_dir: str | Path) 
             # Nothing a page shows has changed since the site in `out` was written (a
             # re-run on the same day with no new posts): keep its pages and search index,
             # and write again only what follows each fetch, the status page and build.json.
+            log.info("Nothing the pages show has changed: kept them, rewrote the status page")
             shutil.copytree(out, tmp, dirs_exist_ok=True, copy_function=os.link)
             _write_status(_Pages(content, tmp), report, key)
-        else:
-            _write_all(content, report, tmp, key)
-            index_search(tmp)
-        _swap_in(tmp, out)
+            return StagedSite(tmp, out, needs_index=False)
+        _write_all(content, report, tmp, key)
+        return StagedSite(tmp, out, needs_index=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -154,8 +186,8 @@ def index_search(site: Path) -> bool:
     """
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "pagefind", "--site", str(site), "--output-subdir",
-             "pagefind", "--silent"],
+            [*_pagefind_command(), "--site", str(site), "--output-subdir", "pagefind",
+             "--silent"],
             capture_output=True, text=True, timeout=300, check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as e:
@@ -165,6 +197,19 @@ def index_search(site: Path) -> bool:
         log.warning("search index not built: %s", (result.stderr or result.stdout).strip())
         return False
     return True
+
+
+def _pagefind_command() -> list[str]:
+    """Return how to run Pagefind: its binary itself, else through its Python wrapper.
+
+    The wrapper (``python -m pagefind``) is one more Python process for the whole run.
+    """
+    try:
+        from pagefind_bin import get_executable  # type: ignore[import-untyped]
+
+        return [str(get_executable())]
+    except (ImportError, OSError, FileNotFoundError):
+        return [sys.executable, "-m", "pagefind"]
 
 
 def _swap_in(new: Path, out: Path) -> None:

@@ -80,7 +80,7 @@ def find_copies(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarra
 
 
 def _copy_pairs(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarray,
-                threshold: float, chunk: int = 65_536) -> list[tuple[int, int]]:
+                threshold: float, chunk: int = 8_192) -> list[tuple[int, int]]:
     """Return the (row, neighbour) pairs from different blogs with a cosine >= ``threshold``.
 
     The cosines are computed a chunk of pairs at a time with whole-matrix operations: one
