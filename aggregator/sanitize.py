@@ -100,13 +100,32 @@ def excerpt_html(markup: str, *, max_chars: int = 400, base: str | None = None) 
 
     ``base`` is the address relative links in ``markup`` are relative to.
     """
-    safe = clean_html(markup, base=base)
+    # Sanitising a whole long post to show its first paragraphs was most of the cost of
+    # an excerpt: sanitise a head of the markup (the allow-list parser drops a tag cut in
+    # half), and the whole only if that head held too little text.
+    head = markup[: max_chars * _HEAD_PER_CHAR]
+    excerpt = _truncate(clean_html(head, base=base), max_chars,
+                        complete=len(head) == len(markup))
+    if excerpt is None:
+        excerpt = _truncate(clean_html(markup, base=base), max_chars, complete=True)
+    return clean_html(excerpt or "").strip()
+
+
+_HEAD_PER_CHAR = 12  # characters of markup looked at per character of excerpt, at first
+
+
+def _truncate(safe: str, max_chars: int, *, complete: bool = False) -> str | None:
+    """Return the first ``max_chars`` of text of ``safe`` HTML, tags closed.
+
+    None if ``safe`` ran out before the budget and is not ``complete`` (a cut head).
+    """
     truncator = _Truncator(max_chars)
-    # Feed a chunk at a time and stop once the budget is spent: the rest of a long post
-    # would be ignored anyway, and parsing it was half the cost of parsing a feed.
+    # Feed a chunk at a time and stop once the budget is spent.
     for start in range(0, len(safe), 2048):
         truncator.feed(safe[start:start + 2048])
         if truncator.done:
             break
     truncator.close()
-    return clean_html(truncator.result()).strip()
+    if not truncator.done and not complete:
+        return None
+    return truncator.result()
