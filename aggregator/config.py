@@ -326,8 +326,12 @@ def post_filter(feed: Feed) -> Callable[[Post], bool]:
     exclude = _words_pattern(feed.exclude)
     hidden = set(feed.hide) | {n for h in feed.hide if (n := _normalized_or_none(h))}
 
+    if not hidden and include is None and exclude is None:
+        return lambda post: True  # the common case: no rules, nothing to compute per post
+
     def accepts(post: Post) -> bool:
-        if post.guid in hidden or post.link in hidden or _normalized_or_none(post.link) in hidden:
+        if hidden and (post.guid in hidden or post.link in hidden
+                       or _normalized_or_none(post.link) in hidden):
             return False
         if include is None and exclude is None:
             return True

@@ -9,6 +9,7 @@ links, ``atom:link rel=self``) use ``base_url``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -261,8 +262,10 @@ class _Pages:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        env.filters["datetime"] = _display_datetime
-        env.filters["safe_html"] = lambda value: Markup(clean_html(value))  # sanitised again
+        # A post shows on its blog's page and its topic's: compute its card's pieces once.
+        env.filters["datetime"] = functools.lru_cache(maxsize=65_536)(_display_datetime)
+        env.filters["safe_html"] = functools.lru_cache(maxsize=65_536)(  # sanitised again
+            lambda value: Markup(clean_html(value)))
         env.filters["isodate"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
         env.filters["also_on"] = lambda post: [  # cross-posts (#4)
             site.blogs[url] for url in content.also_on.get(post.uid, ()) if url in site.blogs]

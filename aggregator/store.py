@@ -246,16 +246,12 @@ class Store:
         with self.transaction() as db:
             existing = {row[0] for row in db.execute("SELECT uid FROM posts WHERE feed_url = ?",
                                                      (url,))}
-            new = 0
-            for post in posts:
-                if post.uid not in existing:
-                    new += 1
-                    existing.add(post.uid)
-                db.execute(_UPSERT_POST, (
-                    post.uid, url, post.guid, post.link, post.title, post.author,
-                    _ts(post.published), int(post.dated), _ts(now), post.excerpt, post.text,
-                    post.language, post.excerpt_html, post.link_words,
-                ))
+            new = len({p.uid for p in posts} - existing)
+            db.executemany(_UPSERT_POST, [(
+                post.uid, url, post.guid, post.link, post.title, post.author,
+                _ts(post.published), int(post.dated), _ts(now), post.excerpt, post.text,
+                post.language, post.excerpt_html, post.link_words,
+            ) for post in posts])
             db.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, last_fetched = ?, last_success = ?,"
                 " last_status = ?, last_error = NULL, consecutive_failures = 0,"
