@@ -22,7 +22,7 @@ import random
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from .models import Diamond, Post
 from .store import Feature
@@ -204,11 +204,16 @@ def pick_diamonds(
 ) -> list[Diamond]:
     """Return up to ``settings.count`` picks: at most one per blog, spread across topics.
 
+    Only the date of ``now`` matters: posts are aged against the end of that day.
+
     ``excluded_feeds`` are dead blogs; ``joined`` gives each blog's join date (for the
     newcomer boost); ``duplicates`` maps a post to its cross-posts on other blogs, so a
     post featured on one blog is never featured again from another.
     """
+    # The draw depends on the date, not on the time of day the build runs: posts are aged
+    # against the end of the day, so a re-run later the same day draws the same picks.
     today = now.date()
+    now = datetime.combine(today, time(23, 59, 59), tzinfo=now.tzinfo or UTC)
     group_of = cross_post_groups(duplicates)
     featured: set[str] = set()
     for f in history:

@@ -144,6 +144,20 @@ def test_seeded_draw_is_deterministic() -> None:
     assert len(distinct) > 5  # the seed really drives the draw
 
 
+def test_the_time_of_day_a_build_runs_does_not_change_the_draw() -> None:
+    # Posts published at every hour, some near the end of the 30-day window and all with
+    # last-chance boosts that depend on how many days they have left: a morning and an
+    # evening build of the same date must still draw the same picks.
+    day = NOW.date()
+    posts = [Post(feed_url=f"https://b{i}.example/feed", guid=f"g{i}", link=f"https://b{i}.example/",
+                  title=f"t{i}", published=NOW - timedelta(days=1 + i % 30, hours=i % 24),
+                  excerpt="", text=ESSAY) for i in range(120)]
+    runs = {tuple(d.post_uid for d in draw(posts, now=datetime.combine(
+        day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=h, minutes=7)))
+        for h in range(24)}
+    assert len(runs) == 1
+
+
 def test_seed_for_is_the_date() -> None:
     assert seed_for(date(2026, 11, 23)) == 20261123
 
