@@ -20,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import gc
+import importlib
 import logging
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -53,13 +55,15 @@ from .models import (
 )
 from .render import DEFAULT_BASE_URL, SiteContent, StagedSite, write_site
 from .store import Store
-from .topics import Document, cached_topics
 from .workers import parse_job as _parse_job  # module-level: tests may replace it
 
 log = logging.getLogger("aggregator")
 
 FIRST_RUN_POSTS = 5  # a blog joining an existing site brings only its latest posts
 TOPIC_WORDS = 400  # the topic model reads the first words of each post
+# ... and never more than its first few thousand characters (topics._clean_all), so a
+# build loads no more of each text: at 20,000 posts the whole texts were 130 MB.
+POST_TEXT_CHARS = 4_000
 PARALLEL_PARSE_FROM = 16  # fewer fetched bodies than this are parsed in-process
 
 
@@ -95,6 +99,10 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
     feed, for progress displays.
     """
     started = time.monotonic()
+    # The topic model's libraries (scikit-learn, SciPy) take a second of CPU to import,
+    # and nothing needs them until every feed is in: import them while feeds download.
+    threading.Thread(target=importlib.import_module, args=("aggregator.topics",),
+                     name="import-topics", daemon=True).start()
     report, staged = _update_and_write(options, on_feed=on_feed, on_start=on_start)
     # Every post and the topic model are gone with _update_and_write's frame: hand their
     # memory back before the search indexer, a process of its own, starts.
@@ -128,9 +136,12 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
                                            on_feed=on_feed))
         states = store.feed_states()
         feed_urls = [f.url for f in config.feeds]
-        posts = apply_feed_rules(store, config.feeds, store.posts(feed_urls))
+        posts = apply_feed_rules(store, config.feeds,
+                                 store.posts(feed_urls, text_chars=POST_TEXT_CHARS))
         blogs = [make_blog(feed, states[feed.url]) for feed in config.feeds]
         language_of = {b.url: b.language for b in blogs}
+
+        from .topics import Document, cached_topics  # imported during the fetch, above
 
         model, reused = cached_topics(
             [Document(id=p.uid, text=_topic_text(p), group=p.feed_url,
@@ -189,7 +200,10 @@ def apply_feed_rules(store: Store, feeds: Sequence[Feed], posts: list[Post]) -> 
     so hiding a spam post takes it off every page, feed and the state export at once.
     """
     accepts = {feed.url: post_filter(feed) for feed in feeds}
-    rejected = [p for p in posts if not accepts[p.feed_url](p)]
+    # Keywords match the whole text: read it whole for the feeds that have keyword rules.
+    keyword_feeds = [feed.url for feed in feeds if feed.include or feed.exclude]
+    whole = {p.uid: p for p in store.posts(keyword_feeds)} if keyword_feeds else {}
+    rejected = [p for p in posts if not accepts[p.feed_url](whole.get(p.uid, p))]
     if rejected:
         store.delete_posts(p.uid for p in rejected)
         gone = {p.uid for p in rejected}

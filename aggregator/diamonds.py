@@ -26,7 +26,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from .models import Diamond, Post
 from .store import Feature
-from .text import word_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +65,7 @@ _ROUNDUP_TITLE = re.compile(
 
 def link_share(post: Post, words: int | None = None) -> float:
     """Return the share of the post's ``words`` that are link text or linked list items."""
-    words = word_count(post.text) if words is None else words
+    words = post.words if words is None else words
     return min(1.0, post.link_words / words) if words else 0.0
 
 
@@ -83,7 +82,7 @@ def ineligible_because(post: Post, *, now: datetime, settings: DiamondSettings) 
     """Return why ``post`` cannot be a diamond on its own merits, or None if it can."""
     if now - post.published > timedelta(days=settings.window_days):
         return f"older than {settings.window_days} days"
-    words = word_count(post.text)
+    words = post.words
     if words < settings.min_words:
         return f"shorter than {settings.min_words} words"
     if is_roundup(post, settings, words=words):

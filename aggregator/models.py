@@ -128,12 +128,18 @@ class Post:
     first_seen: datetime | None = None
     excerpt_html: str = ""  # sanitised HTML excerpt (aggregator.sanitize); "" if none
     link_words: int = 0  # words in links or linked list items: tells roundups from essays
+    # Words in the whole text, counted when the post is read (-1: count them from `text`).
+    # Kept apart because a build may load only the start of each text (the topic model
+    # reads no further), while the diamonds need the whole post's length.
+    words: int = -1
     # An identifier stable across runs and unique across feeds (see post_uid). Computed
     # once: the site looks posts up by it hundreds of thousands of times.
     uid: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "uid", post_uid(self.feed_url, self.guid))
+        if self.words < 0:
+            object.__setattr__(self, "words", len(self.text.split()))
 
 
 def post_uid(feed_url: str, guid: str) -> str:
@@ -168,6 +174,10 @@ class Blog:
     last_success: datetime | None
     last_error: str | None
     consecutive_failures: int
+
+
+MISC_SLUG = "misc"  # the posts no topic holds: a page of their own, never a topic
+MISC_LABEL = "More to explore"
 
 
 @dataclass(frozen=True, slots=True)

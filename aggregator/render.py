@@ -32,11 +32,10 @@ from . import __version__, syndication
 from .fairness import Ledger
 from .fairness import chart as fairness_chart
 from .health import for_how_long, health_record
-from .models import Blog, BuildReport, Diamond, Post, Topic
+from .models import MISC_LABEL, MISC_SLUG, Blog, BuildReport, Diamond, Post, Topic
 from .sanitize import clean_html
 from .store import Feature, StoredTopic
 from .syndication import Channel, Item, Outline, stable_id
-from .topics import MISC_LABEL, MISC_SLUG
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from .errors import StoreError
 from .models import Diamond, Feed, FeedState, Post, Topic
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # A permanent redirect is trusted (the new URL fetched directly, and maintainers told)
 # once the same target was seen on this many runs spanning at least this long: a single
@@ -101,6 +101,9 @@ CREATE TABLE meta (
 MIGRATIONS: dict[int, str] = {
     # version -> SQL that brings version-1 up to it; 1 is the initial schema.
     1: _SCHEMA,
+    # Each post's word count, so a build can load only the start of long texts. Posts
+    # stored before it get theirs counted in Python (Store._count_words) when it opens.
+    2: "ALTER TABLE posts ADD COLUMN words INTEGER",
 }
 
 
@@ -186,6 +189,15 @@ class Store:
             self._db.executescript(
                 f"BEGIN IMMEDIATE; {MIGRATIONS[target]}; PRAGMA user_version = {target}; COMMIT;"
             )
+        if 0 < version < 2:
+            self._count_words()
+
+    def _count_words(self) -> None:
+        """Fill in the word count of posts stored before schema 2 had one."""
+        with self.transaction() as db:
+            rows = db.execute("SELECT uid, text FROM posts WHERE words IS NULL").fetchall()
+            db.executemany("UPDATE posts SET words = ? WHERE uid = ?",
+                           ((len(row["text"].split()), row["uid"]) for row in rows))
 
     # -- feeds -----------------------------------------------------------------------
 
@@ -250,7 +262,7 @@ class Store:
             db.executemany(_UPSERT_POST, [(
                 post.uid, url, post.guid, post.link, post.title, post.author,
                 _ts(post.published), int(post.dated), _ts(now), post.excerpt, post.text,
-                post.language, post.excerpt_html, post.link_words,
+                post.language, post.excerpt_html, post.link_words, post.words,
             ) for post in posts])
             db.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, last_fetched = ?, last_success = ?,"
@@ -298,9 +310,17 @@ class Store:
 
     # -- posts -----------------------------------------------------------------------
 
-    def posts(self, feed_urls: Iterable[str] | None = None) -> list[Post]:
-        """Return the stored posts (of ``feed_urls`` if given), newest first."""
-        rows = self._db.execute("SELECT * FROM posts ORDER BY published DESC, uid").fetchall()
+    def posts(self, feed_urls: Iterable[str] | None = None, *,
+              text_chars: int | None = None) -> list[Post]:
+        """Return the stored posts (of ``feed_urls`` if given), newest first.
+
+        ``text_chars`` loads only the start of each text (a build of thousands of posts
+        need not hold them whole); ``Post.words`` still counts the whole text.
+        """
+        text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)}) AS text"
+        columns = ", ".join(text if c == "text" else c for c in _POST_COLUMNS)
+        rows = self._db.execute(
+            f"SELECT {columns} FROM posts ORDER BY published DESC, uid").fetchall()
         wanted = set(feed_urls) if feed_urls is not None else None
         return [_post(row) for row in rows if wanted is None or row["feed_url"] in wanted]
 
@@ -409,14 +429,19 @@ def _note_redirect(db: sqlite3.Connection, url: str, moved_to: str | None,
                (moved_to, count, _ts(first), moved_to if trusted else None, url))
 
 
+_POST_COLUMNS = ("uid", "feed_url", "guid", "link", "title", "author", "published", "dated",
+                 "first_seen", "excerpt", "text", "language", "excerpt_html", "link_words",
+                 "words")
+
 _UPSERT_POST = """
 INSERT INTO posts (uid, feed_url, guid, link, title, author, published, dated, first_seen,
-                   excerpt, text, language, excerpt_html, link_words)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   excerpt, text, language, excerpt_html, link_words, words)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(uid) DO UPDATE SET
     link = excluded.link, title = excluded.title, author = excluded.author,
     excerpt = excluded.excerpt, text = excluded.text, language = excluded.language,
     excerpt_html = excluded.excerpt_html, link_words = excluded.link_words,
+    words = excluded.words,
     -- an undated post keeps the time we first saw it
     published = CASE WHEN excluded.dated THEN excluded.published ELSE posts.published END,
     dated = MAX(posts.dated, excluded.dated)
@@ -454,7 +479,7 @@ def _post(row: sqlite3.Row) -> Post:
         author=row["author"], published=published, dated=bool(row["dated"]),
         excerpt=row["excerpt"], text=row["text"], language=row["language"],
         first_seen=_dt(row["first_seen"]), excerpt_html=row["excerpt_html"],
-        link_words=row["link_words"],
+        link_words=row["link_words"], words=-1 if row["words"] is None else row["words"],
     )
 
 

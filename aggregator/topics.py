@@ -35,7 +35,7 @@ from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
 from .consensus import consensus_clusters, split_large
-from .models import Topic
+from .models import MISC_SLUG, Topic
 from .similar import find_copies, neighbours, related_posts
 from .store import StoredTopic, slugify, unique_slug
 from .textclean import (
@@ -50,8 +50,6 @@ from .textclean import (
     stop_words,
 )
 
-MISC_SLUG = "misc"
-MISC_LABEL = "More to explore"
 MODEL_VERSION = "3"  # bump when a change here should invalidate cached topics
 # The site's topics do not follow the day's seed (that is the diamonds draw's): with one
 # seed, a day with no new post finds the same topics, and a day with a few new ones keeps

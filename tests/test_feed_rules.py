@@ -101,3 +101,26 @@ def test_disabled_feed_is_not_fetched_but_keeps_its_posts(tmp_path: Path,
     feed = feedparser.parse((site / "feed.xml").read_bytes())
     assert len(feed.entries) == 6  # every past post is still there
     assert json.loads((site / "data" / "build.json").read_text())["feeds"][0]["url"] == url
+
+
+def test_a_rule_added_later_reads_the_whole_stored_text(tmp_path: Path,
+                                                        feed_server: FeedServer) -> None:
+    # A build loads only the start of long texts; an exclude rule added after a post was
+    # stored must still see a keyword far into it.
+    doc = FeedDoc(title="Long", site="https://long.example/")
+    filler = (SUBJECTS["maths"] + " ") * 60  # well past the first 4,000 characters
+    doc.entries.append(Entry("Long read", "https://long.example/1/", END,
+                             html=f"<p>{filler}</p><p>Sponsored by a casino.</p>"))
+    doc.entries.append(Entry("Short read", "https://long.example/2/", END - timedelta(days=1),
+                             html=f"<p>{SUBJECTS['maths']}</p>"))
+    url = feed_server.serve("/long.xml", doc.rss())
+    write_feeds(tmp_path, url, "")
+    assert build(tmp_path) == 0
+    assert "https://long.example/1/" in all_links(tmp_path / "site")
+    write_feeds(tmp_path, url, "    exclude: [casino]\n")
+    assert build(tmp_path, day="2026-11-21") == 0
+    links = [e.link for e in feedparser.parse((tmp_path / "site" / "feed.xml").read_bytes())
+             .entries]
+    assert links == ["https://long.example/2/"]
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        assert {r[0] for r in db.execute("SELECT link FROM posts")} == {links[0]}

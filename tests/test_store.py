@@ -1,0 +1,59 @@
+"""store.py: schema migrations and what a build loads."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from aggregator.errors import StoreError
+from aggregator.models import Feed, Post
+from aggregator.store import MIGRATIONS, SCHEMA_VERSION, Store
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+TEXT = " ".join(f"word{i}" for i in range(3000))  # ~26,000 characters
+
+
+def _post(n: int) -> Post:
+    return Post(feed_url="https://a.example/feed", guid=f"g{n}", link=f"https://a.example/{n}/",
+                title=f"Post {n}", published=NOW, excerpt="", text=TEXT)
+
+
+def test_a_version_1_database_is_migrated_and_its_posts_counted(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:  # as a build before schema 2 left it
+        db.executescript(MIGRATIONS[1] + "; PRAGMA user_version = 1;")
+        db.execute("INSERT INTO feeds (url, slug, first_seen) VALUES "
+                   "('https://a.example/feed', 'a', ?)", (NOW.isoformat(),))
+        db.execute("INSERT INTO posts (uid, feed_url, guid, link, title, published, dated,"
+                   " first_seen, excerpt, text) VALUES ('u1', 'https://a.example/feed', 'g', "
+                   "'https://a.example/1/', 't', ?, 1, ?, '', ?)",
+                   (NOW.isoformat(), NOW.isoformat(), "one two three"))
+    with Store(path) as store:
+        (post,) = store.posts()
+        assert post.words == 3
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("SELECT words FROM posts").fetchone()[0] == 3  # stored, not recounted
+
+
+def test_a_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer version"):
+        Store(path).__enter__()
+
+
+def test_posts_can_be_loaded_with_the_start_of_their_text(tmp_path: Path) -> None:
+    with Store(tmp_path / "state.db") as store:
+        store.sync_feeds([Feed(url="https://a.example/feed")], NOW)
+        store.record_success("https://a.example/feed", now=NOW, status=200, etag=None,
+                             last_modified=None, title="A", site=None, description=None,
+                             posts=[_post(1)])
+        (whole,) = store.posts()
+        (start,) = store.posts(text_chars=4000)
+    assert whole.text == TEXT and start.text == TEXT[:4000]
+    assert whole.words == start.words == 3000  # the count is of the whole text
