@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def neighbours(vectors: np.ndarray, clusters: np.ndarray, count: int,
-               chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+               chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Return each row's ``count`` most similar other rows (cosine) and the similarities.
 
     ``clusters`` holds each row's topic number (-1: none). Missing neighbours (in a small
