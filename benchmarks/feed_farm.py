@@ -409,17 +409,20 @@ def bench(n: int, args: argparse.Namespace) -> list[dict[str, object]]:
                       "--state", str(work / "update.db"), "--deadline", str(args.deadline)]
             for label in ("cold", "warm"):
                 farm_stats(reset=True)
+                since = time.time()
                 m = measure(update)
                 rows.append(_row(f"fetch+parse+store {label}", n, m, farm_stats(),
-                                 check(work / "update.db.json", work / "update.db", specs)))
+                                 check(work / "update.db.json", work / "update.db", specs,
+                                       since=since)))
                 print(table(rows[-1:]), file=sys.stderr)
             for label in ("cold", "warm"):
                 farm_stats(reset=True)
+                since = time.time()
                 m = measure(build)
                 stats = farm_stats()
                 rows.append(_row(f"build {label}", n, m, stats,
                                  check(work / "site" / "data" / "build.json",
-                                       work / "state.db", specs)))
+                                       work / "state.db", specs, since=since)))
                 print(table(rows[-1:]), file=sys.stderr)
             farm_stats(reset=True)
             m = measure([sys.executable, __file__, "naive", str(work / "urls.json")])
@@ -440,16 +443,18 @@ def _wait_ready() -> None:
     raise SystemExit("the farm did not start")
 
 
-def check(outcomes: Path, state: Path, specs: list[FeedSpec]) -> str:
+def check(outcomes: Path, state: Path, specs: list[FeedSpec], *, since: float) -> str:
     """Return the correctness checks of a run, as a short text.
 
-    ``outcomes`` is build.json, or the {url: outcome} file the update-only mode writes.
+    ``outcomes`` is build.json, or the {url: outcome} file the update-only mode writes;
+    it must have been written after ``since`` (a time.time()), so a failed run cannot
+    pass on an earlier run's file. (It is not deleted: a warm build reads the previous
+    build.json to know whether its pages changed.)
     """
-    if not outcomes.exists():
+    if not outcomes.exists() or outcomes.stat().st_mtime < since:
         return "FAILED: no outcomes written (see the run's stderr)"
     data = json.loads(outcomes.read_text())
     outcome = ({f["url"]: f["outcome"] for f in data["feeds"]} if "feeds" in data else data)
-    outcomes.unlink()  # so a later failed run cannot pass on these
     with sqlite3.connect(state) as db:
         posts = dict(db.execute("SELECT feed_url, count(*) FROM posts GROUP BY feed_url"))
     healthy = [s for s in specs if s.kind in HEALTHY]
