@@ -139,7 +139,12 @@ class Post:
     def __post_init__(self) -> None:
         object.__setattr__(self, "uid", post_uid(self.feed_url, self.guid))
         if self.words < 0:
-            object.__setattr__(self, "words", len(self.text.split()))
+            object.__setattr__(self, "words", word_count(self.text))
+
+
+def word_count(text: str) -> int:
+    """Return the number of words in ``text`` (runs of non-space characters)."""
+    return len(text.split())
 
 
 def post_uid(feed_url: str, guid: str) -> str:

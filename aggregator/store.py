@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import StoreError
-from .models import Diamond, Feed, FeedState, Post, Topic
+from .models import Diamond, Feed, FeedState, Post, Topic, word_count
 
 SCHEMA_VERSION = 2
 
@@ -197,7 +197,7 @@ class Store:
         with self.transaction() as db:
             rows = db.execute("SELECT uid, text FROM posts WHERE words IS NULL").fetchall()
             db.executemany("UPDATE posts SET words = ? WHERE uid = ?",
-                           ((len(row["text"].split()), row["uid"]) for row in rows))
+                           ((word_count(row["text"]), row["uid"]) for row in rows))
 
     # -- feeds -----------------------------------------------------------------------
 
@@ -319,10 +319,13 @@ class Store:
         """
         text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)}) AS text"
         columns = ", ".join(text if c == "text" else c for c in _POST_COLUMNS)
+        where, args = "", []
+        if feed_urls is not None:  # any number of feeds, as one JSON array parameter
+            where = "WHERE feed_url IN (SELECT value FROM json_each(?))"
+            args = [json.dumps(list(feed_urls))]
         rows = self._db.execute(
-            f"SELECT {columns} FROM posts ORDER BY published DESC, uid").fetchall()
-        wanted = set(feed_urls) if feed_urls is not None else None
-        return [_post(row) for row in rows if wanted is None or row["feed_url"] in wanted]
+            f"SELECT {columns} FROM posts {where} ORDER BY published DESC, uid", args)
+        return [_post(row) for row in rows]
 
     def delete_posts(self, uids: Iterable[str]) -> None:
         """Forget posts by uid (hidden or filtered out in feeds.yaml)."""

@@ -89,8 +89,3 @@ def excerpt(text: str, *, max_chars: int = 320) -> str:
     if space > max_chars // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:-–—") + "…"
-
-
-def word_count(text: str) -> int:
-    """Return the number of words in ``text``."""
-    return len(text.split())
