@@ -328,9 +328,15 @@ class Store:
         return [_post(row) for row in rows]
 
     def delete_posts(self, uids: Iterable[str]) -> None:
-        """Forget posts by uid (hidden or filtered out in feeds.yaml)."""
+        """Forget posts by uid (hidden or filtered out in feeds.yaml), diamond picks included.
+
+        A post hidden after it was featured (a hacked blog's spam) leaves the diamonds
+        archive and feed too; its blog's exposure then counts one pick fewer.
+        """
+        uids = list(uids)
         with self.transaction() as db:
             db.executemany("DELETE FROM posts WHERE uid = ?", ((uid,) for uid in uids))
+            db.executemany("DELETE FROM diamonds WHERE post_uid = ?", ((uid,) for uid in uids))
 
     # -- topics ----------------------------------------------------------------------
 

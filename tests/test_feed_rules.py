@@ -124,3 +124,23 @@ def test_a_rule_added_later_reads_the_whole_stored_text(tmp_path: Path,
     assert links == ["https://long.example/2/"]
     with sqlite3.connect(tmp_path / "state.db") as db:
         assert {r[0] for r in db.execute("SELECT link FROM posts")} == {links[0]}
+
+
+def test_a_post_hidden_after_it_was_featured_leaves_the_archive(tmp_path: Path,
+                                                                feed_server: FeedServer) -> None:
+    # The blog's only post is featured on day 1; on day 2 it turns out to be spam from a
+    # hacked blog and is hidden: it must leave every page and feed, diamonds included.
+    doc = FeedDoc(title="Hacked", site="https://hacked.example/")
+    doc.entries.append(Entry("Looks like an essay", "https://hacked.example/spam/", END,
+                             html="<p>" + (SUBJECTS["library"] + " ") * 6 + "</p>",
+                             guid="spam-1"))
+    url = feed_server.serve("/hacked.xml", doc.rss())
+    write_feeds(tmp_path, url, "")
+    assert build(tmp_path) == 0
+    assert [d["link"] for d in build_json(tmp_path)["diamonds"]] == [
+        "https://hacked.example/spam/"]
+    write_feeds(tmp_path, url, "    hide: [spam-1]\n")
+    assert build(tmp_path, day="2026-11-21") == 0
+    site = tmp_path / "site"
+    assert "https://hacked.example/spam/" not in all_links(site)
+    assert feedparser.parse((site / "diamonds.xml").read_bytes()).entries == []
