@@ -101,7 +101,7 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
     started = time.monotonic()
     # The topic model's libraries (scikit-learn, SciPy) take a second of CPU to import,
     # and nothing needs them until every feed is in: import them while feeds download.
-    threading.Thread(target=importlib.import_module, args=("aggregator.topics",),
+    threading.Thread(target=_import_quietly, args=("aggregator.topics",),
                      name="import-topics", daemon=True).start()
     report, staged = _update_and_write(options, on_feed=on_feed, on_start=on_start)
     # Every post and the topic model are gone with _update_and_write's frame: hand their
@@ -109,6 +109,14 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
     release_memory()
     staged.publish()
     return replace(report, seconds=time.monotonic() - started)
+
+
+def _import_quietly(module: str) -> None:
+    """Import ``module`` ahead of need; a failure is left for the real import to report."""
+    try:
+        importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - the build's own import raises it, with its context
+        pass
 
 
 def release_memory() -> None:
