@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import html
 import io
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -20,7 +20,7 @@ import feedparser
 from .errors import ParseError
 from .models import ParsedFeed, Post
 from .sanitize import excerpt_html
-from .text import excerpt, html_to_text
+from .text import excerpt, html_to_text, markup_events
 
 EXCERPT_CHARS = 400  # text characters of the HTML excerpt shown on pages
 MAX_POSTS_PER_FEED = 500  # a feed with more is a dump, not a blog; keep the newest
@@ -208,29 +208,30 @@ def link_words(markup: str) -> int:
     if "<a" not in markup.lower():
         return 0
     counter = _LinkWords()
-    try:
-        counter.feed(markup)
-        counter.close()
-    except Exception:  # noqa: BLE001 - html.parser is lenient, but never let markup stop a build
-        return 0
+    for kind, value in markup_events(markup):
+        if kind == "text":
+            counter.text(value)
+        elif kind == "start":
+            counter.start(value)
+        else:
+            counter.end(value)
     counter.flush()
     return counter.count
 
 
-class _LinkWords(HTMLParser):
+class _LinkWords:
     """Count the words inside ``<a>``, plus the other words of ``<li>`` items holding a link."""
 
     _SKIP = frozenset({"script", "style", "noscript", "template"})
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.count = 0
         self.in_link = 0
         self.skipping = 0
         self.lists = 0  # depth of open <ul>/<ol>
         self.items: list[list[int]] = []  # open <li>: [list depth, other words, holds a link]
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def start(self, tag: str) -> None:
         if tag in self._SKIP:
             self.skipping += 1
         elif tag == "a":
@@ -241,7 +242,7 @@ class _LinkWords(HTMLParser):
             self._close_items(self.lists)  # an unclosed <li> ends at the next one
             self.items.append([self.lists, 0, 0])
 
-    def handle_endtag(self, tag: str) -> None:
+    def end(self, tag: str) -> None:
         if tag in self._SKIP:
             self.skipping = max(0, self.skipping - 1)
         elif tag == "a":
@@ -252,10 +253,10 @@ class _LinkWords(HTMLParser):
             self._close_items(self.lists)
             self.lists = max(0, self.lists - 1)
 
-    def handle_data(self, data: str) -> None:
+    def text(self, data: str) -> None:
         if self.skipping:
             return
-        words = len(data.split())
+        words = len(html.unescape(data).split())
         if self.in_link:
             self.count += words
             if self.items:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
+from collections.abc import Iterator
 
 # Elements whose content is never text a reader should see.
 _SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed",
@@ -20,59 +20,98 @@ _BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", 
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed",
                    "source", "track", "wbr", "param"})
 
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
-_NEWLINES = re.compile(r"\s*\n\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+")
+# Runs of spaces other than a single " " (which needs no replacing: most of them).
+_SPACES = re.compile(r"[\t\r\f\v\u00a0\u200b][ \t\r\f\v\u00a0\u200b]*| [ \t\r\f\v\u00a0\u200b]+")
+# The spaces after a sentence's end, and after its closing quotes or brackets.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’)])\s+|(?<=[.!?…][\"'”’)]{2})\s+")
 
 
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping: list[str] = []
+# HTML's markup, as a browser splits it from text. Each form stops at the next "<", so
+# scanning a fragment is linear in its length whatever it holds (html.parser's regexes
+# are not: a hostile post of many unclosed tags takes it quadratic time), and took a third
+# of the CPU of reading a feed. A quoted attribute value may hold ">" but not "<".
+_MARKUP = re.compile(r"""
+    <!--.*?(?:--!?>|\Z)                                  # a comment; unclosed: to the end
+  | <[!?/][^<>]*>                                        # doctype, CDATA, processing instruction,
+                                                        #   an end tag (group 1 below is empty)
+  | <([a-zA-Z][^\t\n\f\r /<>]*+)((?>[^<>"']+|"[^"<]*"|'[^'<]*'|["'])*+)>   # a start tag
+""", re.S | re.X)
+_END_TAG = re.compile(r"</([a-zA-Z][^\t\n\f\r /<>]*)")
+# Raw text elements: nothing inside them is markup, up to their end tag.
+_RAW_END = {tag: re.compile(rf"</{tag}(?:[\t\n\f\r /][^<>]*)?>", re.I)
+            for tag in ("script", "style")}
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP and tag not in _VOID:
-            self.skipping.append(tag)
-        elif tag in _BLOCK:
-            self.parts.append("\n")
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK:
-            self.parts.append("\n")
+def markup_events(markup: str) -> Iterator[tuple[str, str]]:
+    """Split an HTML fragment into ``("text", text)``, ``("start", tag)``, ``("end", tag)``.
 
-    def handle_endtag(self, tag: str) -> None:
-        if self.skipping and tag == self.skipping[-1]:
-            self.skipping.pop()
-        elif tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
+    Text is as written (character references are left for the caller to resolve); tag
+    names are lowercase; a self-closing tag (``<br/>``) is a ``"start"`` and an ``"end"``.
+    Comments, doctypes and processing instructions are dropped; the content of a raw text
+    element (``<script>``, ``<style>``) is never given as text. Lenient as browsers are:
+    a stray ``<`` is text, an unclosed comment runs to the end.
+    """
+    at, n = 0, len(markup)
+    while at < n:
+        found = _MARKUP.search(markup, at)
+        if found is None:
+            break
+        if found.start() > at:
+            yield "text", markup[at:found.start()]
+        at = found.end()
+        name = found.group(1)
+        if name is None:
+            end = _END_TAG.match(found.group(0))
+            if end is not None:
+                yield "end", end.group(1).lower()
+            continue
+        tag = name.lower()
+        yield "start", tag
+        if found.group(2).endswith("/"):
+            yield "end", tag
+        elif tag in _RAW_END:
+            closing = _RAW_END[tag].search(markup, at)
+            at = closing.end() if closing is not None else n
+            yield "end", tag
+    if at < n:
+        yield "text", markup[at:]
 
 
 def html_to_text(markup: str) -> str:
     """Return the readable text of an HTML fragment, one line per block, no markup left."""
     if "<" not in markup and "&" not in markup:
         return _tidy(markup)
-    parser = _TextExtractor()
-    try:
-        parser.feed(markup)
-        parser.close()
-    except Exception:  # noqa: BLE001 - html.parser is lenient, but never let markup stop a build
-        return _tidy(re.sub(r"<[^>]*>", " ", html.unescape(markup)))
-    return _tidy("".join(parser.parts))
+    parts: list[str] = []
+    skipping: list[str] = []
+    for kind, value in markup_events(markup):
+        if kind == "text":
+            if not skipping:
+                parts.append(value)
+        elif kind == "start":
+            if value in _SKIP and value not in _VOID:
+                skipping.append(value)
+            elif value in _BLOCK and not skipping:
+                parts.append("\n")
+        elif skipping:
+            if value == skipping[-1]:
+                skipping.pop()
+        elif value in _BLOCK:
+            parts.append("\n")
+    return _tidy(html.unescape("".join(parts)))
 
 
 def _tidy(text: str) -> str:
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return _NEWLINES.sub("\n", "\n".join(line for line in lines if line)).strip()
+    """Collapse runs of spaces, trim each line and drop the blank ones."""
+    return "\n".join(filter(None, (line.strip() for line in _SPACES.sub(" ", text).split("\n"))))
 
 
 def excerpt(text: str, *, max_chars: int = 320) -> str:
     """Return the first sentences of ``text`` that fit in ``max_chars``, ending with … if cut."""
-    flat = _SPACES.sub(" ", text.replace("\n", " ")).strip()
+    # Only the first sentences can fit: read a head of a long text, twice what fits, so the
+    # sentence it cuts in half is never one that fits.
+    flat = _flatten(text[: max_chars * 3])
+    if len(flat) <= 2 * max_chars and len(text) > max_chars * 3:
+        flat = _flatten(text)  # a head of mostly spaces
     if len(flat) <= max_chars:
         return flat
     sentences = _SENTENCE_END.split(flat)
@@ -89,3 +128,7 @@ def excerpt(text: str, *, max_chars: int = 320) -> str:
     if space > max_chars // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:-–—") + "…"
+
+
+def _flatten(text: str) -> str:
+    return _SPACES.sub(" ", text.replace("\n", " ")).strip()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.errors import ParseError
-from aggregator.parse import parse_feed
+from aggregator.parse import link_words, parse_feed
 from aggregator.text import excerpt, html_to_text
 
 from .fakes import Entry, FeedDoc
@@ -108,11 +108,45 @@ def test_html_to_text_drops_scripts_and_markup() -> None:
     assert html_to_text(markup) == "Read this\none\ntwo & three"
 
 
+@pytest.mark.parametrize(("markup", "text"), [
+    ('<img alt="a > b" src=x>after', "after"),  # ">" inside a quoted attribute
+    ("<script>if (a<b) document.write('<p>x</p>')</script>after", "after"),  # raw text
+    ("<SCRIPT>x</script >after", "after"),
+    ("one <3 two < three", "one <3 two < three"),  # a stray "<" is text
+    ("<p>one</p><!-- a <b>comment</b> -->two", "one\ntwo"),
+    ("before<!-- never closed <p>hidden", "before"),
+    ('<a href="x>unbalanced">link</a>', "link"),
+    ("<iframe src=x />after", "after"),  # self-closed: not skipping to the end
+    ("caf&eacute; &amp;amp; &#x263A;", "café &amp; ☺"),
+    ("<p>a\u00a0\u00a0b\t c</p>\n\n<div> d </div>", "a b c\nd"),
+])
+def test_html_to_text_reads_markup_as_a_browser_would(markup: str, text: str) -> None:
+    assert html_to_text(markup) == text
+
+
+@pytest.mark.parametrize("unit", ['<a "', '<a title="x>y"', "<a", "<!--", "</a", "<a b='<"])
+def test_hostile_markup_is_read_in_one_pass(unit: str) -> None:
+    """A post of thousands of unclosed tags or quotes is read, not a stalled worker.
+
+    html.parser took minutes on 200 KB of these (its tag regexes backtrack); the scanner
+    never looks past the next "<", so these take milliseconds.
+    """
+    markup = "<p>Start.</p>" + unit * 50_000 + "<p>End.</p>"
+    text = html_to_text(markup)
+    assert text.startswith("Start.")
+    assert link_words(markup) >= 0
+
+
 def test_excerpt_cuts_at_a_sentence() -> None:
     text = "First sentence here. " * 30
     short = excerpt(text, max_chars=100)
     assert len(short) <= 100 and short.endswith(".")
     assert excerpt("word " * 200, max_chars=50).endswith("…")
+
+
+def test_excerpt_keeps_closing_quotes_and_brackets() -> None:
+    text = 'She said "read more." Then (as always.) she left. ' + "More words follow. " * 40
+    assert excerpt(text, max_chars=50) == 'She said "read more." Then (as always.) she left.'
 
 
 def _manifest(shared: Path, folder: str) -> list[dict]:
