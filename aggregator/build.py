@@ -55,6 +55,7 @@ from .models import (
 )
 from .render import DEFAULT_BASE_URL, SiteContent, StagedSite, write_site
 from .store import Store
+from .workers import lower_priority
 from .workers import parse_job as _parse_job  # module-level: tests may replace it
 
 log = logging.getLogger("aggregator")
@@ -260,7 +261,8 @@ async def update_feeds(
     executor: Executor | None = None
     if len(feeds) >= PARALLEL_PARSE_FROM and (os.cpu_count() or 1) > 1:
         executor = ProcessPoolExecutor(max_workers=os.cpu_count(),
-                                       mp_context=multiprocessing.get_context("spawn"))
+                                       mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=lower_priority)
     loop = asyncio.get_running_loop()
 
     async def one(feed: Feed, client: object) -> FeedReport:

@@ -9,11 +9,27 @@ pulls in (scikit-learn alone costs seconds of start-up CPU per worker).
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 from .errors import ParseError
 from .models import ParsedFeed
 from .parse import parse_feed
+
+WORKER_NICENESS = 10
+
+
+def lower_priority() -> None:
+    """Run a worker below the build's own process (a pool initializer).
+
+    The build's event loop drives every download; when parsing takes every core, a
+    loop waiting for CPU delays each response, and the feeds queued behind them (slow
+    ones among them, whose deadline only starts then) start later.
+    """
+    try:
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError):
+        pass  # not POSIX, or not allowed: the same work at the same priority
 
 
 def parse_job(body: bytes, feed_url: str, now: datetime, content_type: str | None,
