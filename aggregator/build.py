@@ -61,9 +61,9 @@ from .workers import parse_job as _parse_job  # module-level: tests may replace 
 log = logging.getLogger("aggregator")
 
 FIRST_RUN_POSTS = 5  # a blog joining an existing site brings only its latest posts
-TOPIC_WORDS = 400  # the topic model reads the first words of each post
-# ... and never more than its first few thousand characters (topics._clean_all), so a
-# build loads no more of each text: at 20,000 posts the whole texts were 130 MB.
+# The topic model reads the first words of each post, never more than its first few
+# thousand characters (topics._clean_all), so a build loads no more of each text: at
+# 20,000 posts the whole texts were 130 MB.
 POST_TEXT_CHARS = 4_000
 PARALLEL_PARSE_FROM = 16  # fewer fetched bodies than this are parsed in-process
 
@@ -198,8 +198,9 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
 
 
 def _topic_text(post: Post) -> str:
-    words = post.text.split(maxsplit=TOPIC_WORDS)[:TOPIC_WORDS]  # not the whole text
-    return post.title + "\n" + " ".join(words)
+    # Line by line, as written: the cleaning drops a blog's repeated footer lines and
+    # boilerplate lines ("Posted by ...", "Share this:") whole.
+    return post.title + "\n" + post.text
 
 
 def apply_feed_rules(store: Store, feeds: Sequence[Feed], posts: list[Post]) -> list[Post]:

@@ -87,27 +87,37 @@ def clean_text(text: str, *, drop_lines: frozenset[str] = frozenset()) -> str:
     ``drop_lines`` holds lines (as :func:`line_key` gives them) to remove as well: a
     blog's own signature or footer, found by :func:`repeated_lines`.
     """
+    return clean_lines(text_lines(text), drop_lines=drop_lines)
+
+
+def text_lines(text: str) -> list[str]:
+    """Return the lines of ``text`` (HTML or plain) without markup, URLs and e-mail addresses.
+
+    Each line as :func:`line_key` gives it (lowercase, single spaces), blank ones too: what
+    :func:`repeated_lines` counts and :func:`clean_lines` filters.
+    """
     if "<" in text or ("&" in text and _ENTITY.search(text)):
         text = html_to_text(text)
-    lowered = text.lower()
+    text = text.lower()
     # Substring tests first: the regular expressions are slow to scan, and rarely match.
-    if "appeared first on" in lowered:
+    if "appeared first on" in text:
         text = _APPEARED_FIRST.sub(" ", text)
-    if "http" in lowered or "www." in lowered:
+    if "http" in text or "www." in text:
         text = _URL.sub(" ", text)
     if "@" in text:
         text = _EMAIL.sub(" ", text)
-    inline = any(marker in lowered for marker in _INLINE_MARKERS)
-    kept = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line or _BOILERPLATE_LINE.match(line) or (drop_lines and line_key(line)
-                                                          in drop_lines):
-            continue
-        if inline:
-            line = _INLINE_BOILERPLATE.sub(" ", line)
-        kept.append(" ".join(line.split()))
-    return "\n".join(kept).lower()
+    # str.split is several times faster than a regular expression over the same text.
+    return [" ".join(line.split()) for line in text.split("\n")]
+
+
+def clean_lines(lines: Sequence[str], *, drop_lines: frozenset[str] = frozenset()) -> str:
+    """Join :func:`text_lines` ``lines`` without boilerplate lines and ``drop_lines``."""
+    kept = [line for line in lines
+            if line and line not in drop_lines and not _BOILERPLATE_LINE.match(line)]
+    text = "\n".join(kept)
+    if any(marker in text for marker in _INLINE_MARKERS):
+        text = "\n".join(" ".join(_INLINE_BOILERPLATE.sub(" ", line).split()) for line in kept)
+    return text
 
 
 def line_key(line: str) -> str:
@@ -115,19 +125,20 @@ def line_key(line: str) -> str:
     return " ".join(line.lower().split())
 
 
-def repeated_lines(texts: Sequence[str], *, min_posts: int = 3,
+def repeated_lines(posts: Sequence[Sequence[str]], *, min_posts: int = 3,
                    share: float = 0.5) -> frozenset[str]:
-    """Return lines found in at least ``share`` of ``texts`` (and ``min_posts`` of them).
+    """Return lines found in at least ``share`` of ``posts`` (and ``min_posts`` of them).
 
-    ``texts`` are one blog's posts: a line most of them repeat is a signature, a footer or a
-    call to subscribe, never what a post is about.
+    ``posts`` are one blog's posts, each as its :func:`text_lines`: a line most of them
+    repeat is a signature, a footer or a call to subscribe, never what a post is about.
     """
-    if len(texts) < min_posts:
+    if len(posts) < min_posts:
         return frozenset()
     counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update({line_key(line) for line in text.split("\n") if line.strip()})
-    needed = max(min_posts, share * len(texts))
+    for lines in posts:
+        counts.update(set(lines))
+    counts.pop("", None)
+    needed = max(min_posts, share * len(posts))
     return frozenset(line for line, n in counts.items() if n >= needed)
 
 

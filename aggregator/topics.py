@@ -40,7 +40,7 @@ from .similar import find_copies, neighbours, related_posts
 from .store import StoredTopic, slugify, unique_slug
 from .textclean import (
     base_language,
-    clean_text,
+    clean_lines,
     detect_language,
     display_case,
     join_terms,
@@ -48,6 +48,7 @@ from .textclean import (
     pick_terms,
     repeated_lines,
     stop_words,
+    text_lines,
 )
 
 MODEL_VERSION = "3"  # bump when a change here should invalidate cached topics
@@ -146,14 +147,14 @@ def _clean_all(docs: Sequence[Document], max_words: int) -> list[str]:
     """Clean every text, dropping the lines a blog repeats in most of its posts."""
     # The first words are what the model reads: cut the rest before the (costly) cleaning,
     # leaving room for markup and the boilerplate lines that cleaning drops.
-    raw = [d.text[: max_words * (40 if "<" in d.text else 12)] for d in docs]
-    by_group: dict[str, list[str]] = {}
-    for d, text in zip(docs, raw, strict=True):
-        by_group.setdefault(d.group, []).append(text)
-    footers = {g: repeated_lines(texts) if g else frozenset() for g, texts in by_group.items()}
+    lines = [text_lines(d.text[: max_words * (40 if "<" in d.text else 12)]) for d in docs]
+    by_group: dict[str, list[list[str]]] = {}
+    for d, post in zip(docs, lines, strict=True):
+        by_group.setdefault(d.group, []).append(post)
+    footers = {g: repeated_lines(posts) if g else frozenset() for g, posts in by_group.items()}
     out = []
-    for d, text in zip(docs, raw, strict=True):
-        words = clean_text(text, drop_lines=footers[d.group]).split()
+    for d, post in zip(docs, lines, strict=True):
+        words = clean_lines(post, drop_lines=footers[d.group]).split(maxsplit=max_words)
         out.append(" ".join(words[:max_words]))
     return out
 

@@ -297,3 +297,28 @@ def test_a_rerun_with_nothing_new_keeps_the_pages_and_refreshes_the_status(
     slug = {f["url"]: f["slug"] for f in build_json(tmp_path)["feeds"]}[urls[1]]
     assert "could not fetch" in (site / "blogs" / slug / "index.html").read_text()
     assert "HTTP 500" in (site / "status" / "index.html").read_text()
+
+
+def test_the_topic_model_reads_posts_without_their_blogs_footer(
+        tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signature under every post of a blog is dropped: it says nothing of the subject."""
+    import aggregator.topics as topics
+
+    signed = subject_blog("phonics", "phonics", n=8, end=END)
+    for entry in signed.entries:
+        entry.html += "<p>Mrs Ada Okafor teaches Year 5 at Oakwood Primary.</p>"
+    urls = serve_three_blogs(feed_server)
+    urls[0] = feed_server.serve("/signed.xml", signed.rss())
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+    read: list[str] = []
+    clean_all = topics._clean_all
+
+    def spy(docs: list[topics.Document], max_words: int) -> list[str]:
+        read.extend(clean_all(docs, max_words))
+        return read[-len(docs):]
+
+    monkeypatch.setattr(topics, "_clean_all", spy)
+    assert build(tmp_path) == 0
+    assert len(read) == 24 and all("phonics" in text or "maths" in text or "library" in text
+                                   for text in read)
+    assert not [text for text in read if "oakwood" in text]

@@ -23,6 +23,7 @@ from aggregator.textclean import (
     display_case,
     pick_terms,
     repeated_lines,
+    text_lines,
 )
 from aggregator.topics import (
     MISC_SLUG,
@@ -110,8 +111,17 @@ def test_clean_text_keeps_ordinary_sentences_that_mention_posts() -> None:
 def test_repeated_lines_are_a_blogs_signature() -> None:
     posts = [f"Post {i} about fractions.\nMrs Example teaches Year 4 at Hill School" for i in
              range(5)]
-    assert repeated_lines(posts) == {"mrs example teaches year 4 at hill school"}
-    assert repeated_lines(posts[:2]) == frozenset()  # too few posts to tell
+    lines = [text_lines(post) for post in posts]
+    assert repeated_lines(lines) == {"mrs example teaches year 4 at hill school"}
+    assert repeated_lines(lines[:2]) == frozenset()  # too few posts to tell
+
+
+def test_a_footer_with_a_link_is_still_a_footer() -> None:
+    posts = [f"<p>Post {i} about fractions.</p><p>More at https://hill.example/{i}/ "
+             "every week</p>" for i in range(5)]
+    lines = [text_lines(post) for post in posts]
+    assert repeated_lines(lines) == {"more at every week"}
+    assert clean_text(posts[0], drop_lines=repeated_lines(lines)) == "post 0 about fractions."
 
 
 def test_detect_language_by_stop_words() -> None:
