@@ -152,8 +152,10 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
 
         from .topics import Document, cached_topics  # imported during the fetch, above
 
+        # Each text as written, line by line: cleaning drops a blog's repeated footer and
+        # boilerplate lines ("Posted by ...", "Share this:") whole.
         model, reused = cached_topics(
-            [Document(id=p.uid, text=_topic_text(p), group=p.feed_url,
+            [Document(id=p.uid, text=p.text, title=p.title, group=p.feed_url,
                       language=p.language or language_of.get(p.feed_url),
                       published=p.published) for p in posts],
             store,
@@ -195,12 +197,6 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
         )
         staged = write_site(content, report, options.out_dir)
     return report, staged
-
-
-def _topic_text(post: Post) -> str:
-    # Line by line, as written: the cleaning drops a blog's repeated footer lines and
-    # boilerplate lines ("Posted by ...", "Share this:") whole.
-    return post.title + "\n" + post.text
 
 
 def apply_feed_rules(store: Store, feeds: Sequence[Feed], posts: list[Post]) -> list[Post]:

@@ -83,6 +83,7 @@ class Document:
     id: str
     text: str
     group: str = ""  # the blog it comes from
+    title: str = ""  # read as the text's first line
     language: str | None = None  # declared; detected from the text when None
     published: datetime | None = None  # the earliest of near-identical copies is kept
 
@@ -145,18 +146,25 @@ def find_topics(
 
 def _clean_all(docs: Sequence[Document], max_words: int) -> list[str]:
     """Clean every text, dropping the lines a blog repeats in most of its posts."""
-    # The first words are what the model reads: cut the rest before the (costly) cleaning,
-    # leaving room for markup and the boilerplate lines that cleaning drops.
-    lines = [text_lines(d.text[: max_words * (40 if "<" in d.text else 12)]) for d in docs]
-    by_group: dict[str, list[list[str]]] = {}
-    for d, post in zip(docs, lines, strict=True):
-        by_group.setdefault(d.group, []).append(post)
-    footers = {g: repeated_lines(posts) if g else frozenset() for g, posts in by_group.items()}
-    out = []
-    for d, post in zip(docs, lines, strict=True):
-        words = clean_lines(post, drop_lines=footers[d.group]).split(maxsplit=max_words)
-        out.append(" ".join(words[:max_words]))
+    by_group: dict[str, list[int]] = {}
+    for i, d in enumerate(docs):
+        by_group.setdefault(d.group, []).append(i)
+    out = [""] * len(docs)
+    for group, members in by_group.items():  # a blog at a time: its lines are then let go
+        # The first words are what the model reads: cut the rest before the (costly)
+        # cleaning, leaving room for markup and the boilerplate lines it drops.
+        lines = [text_lines(_head(docs[i], max_words * (40 if "<" in docs[i].text else 12)))
+                 for i in members]
+        footers = repeated_lines(lines) if group else frozenset()
+        for i, post in zip(members, lines, strict=True):
+            words = clean_lines(post, drop_lines=footers).split(maxsplit=max_words)
+            out[i] = " ".join(words[:max_words])
     return out
+
+
+def _head(doc: Document, chars: int) -> str:
+    """Return the title and the start of the text of ``doc``."""
+    return f"{doc.title}\n{doc.text[:chars]}" if doc.title else doc.text[:chars]
 
 
 @dataclass
@@ -196,7 +204,7 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
         if len(label_terms) < 2:  # nothing distinctive to name it by: not a topic
             found.misc.extend(ids[i] for i in rows)
             continue
-        sample = [docs[i].text[:5000] for i in rows[:200]]
+        sample = [_head(docs[i], 5000) for i in rows[:200]]
         shown = [display_case(term, sample) for term in label_terms]
         found.groups.append(_Group(_label(shown, language), tuple(label_terms),
                                    [ids[i] for i in rows]))
@@ -399,7 +407,7 @@ def fingerprint(docs: Sequence[Document], settings: TopicSettings = TopicSetting
     for d in sorted(docs, key=lambda d: d.id):
         when = d.published.isoformat() if d.published else ""
         digest.update(f"{d.id}\t{d.group}\t{d.language}\t{when}\t".encode())
-        digest.update(hashlib.sha1(d.text.encode()).digest())
+        digest.update(hashlib.sha1(f"{d.title}\n{d.text}".encode()).digest())
     return digest.hexdigest()
 
 
