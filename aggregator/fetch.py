@@ -53,7 +53,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})  # worth another try in a 
 class FetchOptions:
     """Limits for fetching; the defaults suit a scheduled build over many small blogs."""
 
-    concurrency: int = 32  # feeds in flight at once
+    concurrency: int = 64  # feeds in flight at once
     per_host: int = 8  # feeds in flight per host name
     connect_timeout: float = 10.0
     read_timeout: float = 15.0  # longest silence while waiting for bytes
