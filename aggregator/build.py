@@ -100,10 +100,6 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
     feed, for progress displays.
     """
     started = time.monotonic()
-    # The topic model's libraries (scikit-learn, SciPy) take a second of CPU to import,
-    # and nothing needs them until every feed is in: import them while feeds download.
-    threading.Thread(target=_import_quietly, args=("aggregator.topics",),
-                     name="import-topics", daemon=True).start()
     report, staged = _update_and_write(options, on_feed=on_feed, on_start=on_start)
     # Every post and the topic model are gone with _update_and_write's frame: hand their
     # memory back before the search indexer, a process of its own, starts.
@@ -112,12 +108,36 @@ def build_site(options: BuildOptions, *, on_feed: ProgressHook | None = None,
     return replace(report, seconds=time.monotonic() - started)
 
 
-def _import_quietly(module: str) -> None:
-    """Import ``module`` ahead of need; a failure is left for the real import to report."""
-    try:
-        importlib.import_module(module)
-    except Exception:  # noqa: BLE001 - the build's own import raises it, with its context
-        pass
+class _ImportAhead:
+    """Import a module in a background thread once ``after`` feeds are done.
+
+    The topic model's libraries (scikit-learn, SciPy) take a second of CPU to import, and
+    nothing needs them until every feed is in. Imported while feeds download, they hold
+    the interpreter's lock from the event loop that starts each download (the fetch of
+    1,000 feeds ended 0.8 s later); imported once the last feeds are in flight, they
+    only use time spent waiting for those.
+    """
+
+    def __init__(self, module: str, *, after: int) -> None:
+        self.module = module
+        self.left = after
+        if self.left <= 0:
+            self._start()
+
+    def feed_done(self) -> None:
+        self.left -= 1
+        if self.left == 0:
+            self._start()
+
+    def _start(self) -> None:
+        threading.Thread(target=self._import, name=f"import-{self.module}",
+                         daemon=True).start()
+
+    def _import(self) -> None:
+        try:
+            importlib.import_module(self.module)
+        except Exception:  # noqa: BLE001 - the build's own import raises it, in context
+            pass
 
 
 def release_memory() -> None:
@@ -140,9 +160,18 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
         states = store.sync_feeds(config.feeds, now)
         if on_start is not None:
             on_start(len(config.feeds))
+        # Once the feeds left are in flight, import the topic model (_ImportAhead).
+        ahead = _ImportAhead("aggregator.topics",
+                             after=len(config.feeds) - options.fetch.concurrency)
+
+        def feed_done(result: FetchResult, report: FeedReport) -> None:
+            ahead.feed_done()
+            if on_feed is not None:
+                on_feed(result, report)
+
         reports = asyncio.run(update_feeds(config.feeds, states, store, now=now,
                                            options=options.fetch, first_build=first_build,
-                                           on_feed=on_feed))
+                                           on_feed=feed_done))
         states = store.feed_states()
         feed_urls = [f.url for f in config.feeds]
         posts = apply_feed_rules(store, config.feeds,

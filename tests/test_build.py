@@ -322,3 +322,22 @@ def test_the_topic_model_reads_posts_without_their_blogs_footer(
     assert len(read) == 24 and all("phonics" in text or "maths" in text or "library" in text
                                    for text in read)
     assert not [text for text in read if "oakwood" in text]
+
+
+def test_the_topic_model_is_imported_once_the_last_feeds_are_in_flight() -> None:
+    """Not while feeds still wait for a slot: the import would hold up starting them."""
+    import threading
+
+    from aggregator.build import _ImportAhead
+
+    name = "json.tool"  # any module not imported yet
+    sys.modules.pop(name, None)
+    ahead = _ImportAhead(name, after=2)
+    ahead.feed_done()
+    assert name not in sys.modules
+    ahead.feed_done()
+    for thread in threading.enumerate():
+        if thread.name == f"import-{name}":
+            thread.join(timeout=30)
+    assert name in sys.modules
+    _ImportAhead("no.such.module", after=0)  # a failure is left to the real import
