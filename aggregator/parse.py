@@ -208,7 +208,7 @@ def link_words(markup: str) -> int:
     if "<a" not in markup.lower():
         return 0
     counter = _LinkWords()
-    for kind, value in markup_events(markup):
+    for kind, value, _ in markup_events(markup):
         if kind == "text":
             counter.text(value)
         elif kind == "start":

@@ -11,9 +11,10 @@ so even a tampered state file cannot inject markup.
 from __future__ import annotations
 
 import html
-from html.parser import HTMLParser
 
 import nh3
+
+from .text import markup_events
 
 ALLOWED_TAGS = frozenset({"p", "br", "a", "em", "strong", "b", "i", "code", "blockquote",
                           "ul", "ol", "li", "q", "cite", "abbr", "sub", "sup"})
@@ -42,59 +43,6 @@ def clean_html(markup: str, *, base: str | None = None) -> str:
     )
 
 
-class _Truncator(HTMLParser):
-    """Re-emit sanitised HTML until ``budget`` characters of text, then close open tags."""
-
-    def __init__(self, budget: int) -> None:
-        super().__init__(convert_charrefs=True)
-        self.budget = budget
-        self.used = 0
-        self.out: list[str] = []
-        self.open: list[str] = []
-        self.done = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.done:
-            return
-        if tag in _BLOCK and self.used >= self.budget * 0.8:
-            self.done = True  # do not start a new paragraph for a few words
-            return
-        if tag == "a" and not dict(attrs).get("href"):
-            return  # its link was unsafe and removed: keep the words, not an empty <a>
-        rendered = "".join(f' {k}="{html.escape(v or "", quote=True)}"' for k, v in attrs)
-        self.out.append(f"<{tag}{rendered}>")
-        if tag not in _VOID:
-            self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.done or tag not in self.open:
-            return
-        while self.open:
-            top = self.open.pop()
-            self.out.append(f"</{top}>")
-            if top == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        if self.done:
-            return
-        room = self.budget - self.used
-        if len(data) <= room:
-            self.out.append(html.escape(data, quote=False))
-            self.used += len(data)
-            return
-        cut = data[:room]
-        space = cut.rfind(" ")
-        if space > room // 2:
-            cut = cut[:space]
-        self.out.append(html.escape(cut.rstrip(" ,;:-–—."), quote=False) + "…")
-        self.used = self.budget
-        self.done = True
-
-    def result(self) -> str:
-        return "".join(self.out) + "".join(f"</{t}>" for t in reversed(self.open))
-
-
 def excerpt_html(markup: str, *, max_chars: int = 400, base: str | None = None) -> str:
     """Return a sanitised excerpt of ``markup``: its first ``max_chars`` of text, tags kept.
 
@@ -118,14 +66,40 @@ def _truncate(safe: str, max_chars: int, *, complete: bool = False) -> str | Non
     """Return the first ``max_chars`` of text of ``safe`` HTML, tags closed.
 
     None if ``safe`` ran out before the budget and is not ``complete`` (a cut head).
+    ``safe`` is clean_html's output, so its tags are re-emitted as they are.
     """
-    truncator = _Truncator(max_chars)
-    # Feed a chunk at a time and stop once the budget is spent.
-    for start in range(0, len(safe), 2048):
-        truncator.feed(safe[start:start + 2048])
-        if truncator.done:
+    used = 0
+    out: list[str] = []
+    open_tags: list[str] = []
+    for kind, value, source in markup_events(safe):  # stopped once the budget is spent
+        if kind == "start":
+            if value in _BLOCK and used >= max_chars * 0.8:
+                break  # do not start a new paragraph for a few words
+            if value == "a" and "href=" not in source:
+                continue  # its link was unsafe and removed: keep the words, not an empty <a>
+            out.append(source)
+            if value not in _VOID:
+                open_tags.append(value)
+        elif kind == "end":
+            while value in open_tags:
+                top = open_tags.pop()
+                out.append(f"</{top}>")
+                if top == value:
+                    break
+        else:
+            text = html.unescape(value)
+            room = max_chars - used
+            if len(text) <= room:
+                out.append(html.escape(text, quote=False))
+                used += len(text)
+                continue
+            cut = text[:room]
+            space = cut.rfind(" ")
+            if space > room // 2:
+                cut = cut[:space]
+            out.append(html.escape(cut.rstrip(" ,;:-–—."), quote=False) + "…")
             break
-    truncator.close()
-    if not truncator.done and not complete:
-        return None
-    return truncator.result()
+    else:
+        if not complete:
+            return None
+    return "".join(out) + "".join(f"</{t}>" for t in reversed(open_tags))

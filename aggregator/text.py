@@ -42,11 +42,12 @@ _RAW_END = {tag: re.compile(rf"</{tag}(?:[\t\n\f\r /][^<>]*)?>", re.I)
             for tag in ("script", "style")}
 
 
-def markup_events(markup: str) -> Iterator[tuple[str, str]]:
-    """Split an HTML fragment into ``("text", text)``, ``("start", tag)``, ``("end", tag)``.
+def markup_events(markup: str) -> Iterator[tuple[str, str, str]]:
+    """Split an HTML fragment into events: ``(kind, value, source)``.
 
-    Text is as written (character references are left for the caller to resolve); tag
-    names are lowercase; a self-closing tag (``<br/>``) is a ``"start"`` and an ``"end"``.
+    ``("text", text, text)`` for text as written (character references are left for the
+    caller to resolve); ``("start", tag, "<a href=...>")`` and ``("end", tag, "</a>")`` for
+    tags, the name lowercase. A self-closing tag (``<br/>``) is a start and an end.
     Comments, doctypes and processing instructions are dropped; the content of a raw text
     element (``<script>``, ``<style>``) is never given as text. Lenient as browsers are:
     a stray ``<`` is text, an unclosed comment runs to the end.
@@ -57,24 +58,25 @@ def markup_events(markup: str) -> Iterator[tuple[str, str]]:
         if found is None:
             break
         if found.start() > at:
-            yield "text", markup[at:found.start()]
+            text = markup[at:found.start()]
+            yield "text", text, text
         at = found.end()
         name = found.group(1)
         if name is None:
             end = _END_TAG.match(found.group(0))
             if end is not None:
-                yield "end", end.group(1).lower()
+                yield "end", end.group(1).lower(), found.group(0)
             continue
         tag = name.lower()
-        yield "start", tag
+        yield "start", tag, found.group(0)
         if found.group(2).endswith("/"):
-            yield "end", tag
+            yield "end", tag, ""
         elif tag in _RAW_END:
             closing = _RAW_END[tag].search(markup, at)
             at = closing.end() if closing is not None else n
-            yield "end", tag
+            yield "end", tag, ""
     if at < n:
-        yield "text", markup[at:]
+        yield "text", markup[at:], markup[at:]
 
 
 def html_to_text(markup: str) -> str:
@@ -83,7 +85,7 @@ def html_to_text(markup: str) -> str:
         return _tidy(markup)
     parts: list[str] = []
     skipping: list[str] = []
-    for kind, value in markup_events(markup):
+    for kind, value, _ in markup_events(markup):
         if kind == "text":
             if not skipping:
                 parts.append(value)
