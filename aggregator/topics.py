@@ -3,7 +3,7 @@
 Pure logic: documents in, :class:`TopicModel` out; the seed and the previous run's
 topics are passed in, so the same input always gives the same topics. The steps::
 
-    clean (textclean.py)  -> one language at a time (declared, or detected)
+    clean (textclean.py)  -> one language at a time (declared, or detected: vocabulary.py)
     | TF-IDF (sublinear tf, 1-2 grams) | LSA + L2 normalise
     | consensus k-means   -> k from the data, tiny or loose clusters into "misc" (consensus.py)
     | nearest neighbours  -> cross-posts (near-identical text on two blogs), related reading
@@ -38,17 +38,15 @@ from .consensus import consensus_clusters, split_large
 from .models import MISC_SLUG, Topic
 from .similar import find_copies, neighbours, related_posts
 from .store import StoredTopic, slugify, unique_slug
-from .textclean import (
+from .textclean import clean_lines, repeated_lines, text_lines
+from .vocabulary import (
     base_language,
-    clean_lines,
     detect_language,
     display_case,
     join_terms,
     language_name,
     pick_terms,
-    repeated_lines,
     stop_words,
-    text_lines,
 )
 
 MODEL_VERSION = "3"  # bump when a change here should invalidate cached topics

@@ -14,17 +14,7 @@ import pytest
 from aggregator import topics
 from aggregator.cli import main
 from aggregator.store import Store, StoredTopic
-from aggregator.textclean import (
-    DOMAIN_STOP_WORDS,
-    ENGLISH_LABEL_STOP,
-    _stem,
-    clean_text,
-    detect_language,
-    display_case,
-    pick_terms,
-    repeated_lines,
-    text_lines,
-)
+from aggregator.textclean import clean_text, repeated_lines, text_lines
 from aggregator.topics import (
     MISC_SLUG,
     Document,
@@ -33,6 +23,14 @@ from aggregator.topics import (
     cached_topics,
     find_topics,
     read_corpus,
+)
+from aggregator.vocabulary import (
+    DOMAIN_STOP_WORDS,
+    ENGLISH_LABEL_STOP,
+    _stem,
+    detect_language,
+    display_case,
+    pick_terms,
 )
 
 SUBJECTS = {
