@@ -55,6 +55,7 @@ from .models import (
 )
 from .render import DEFAULT_BASE_URL, SiteContent, StagedSite, write_site
 from .store import Store
+from .textclean import CLEAN_VERSION, clean_posts
 from .workers import lower_priority
 from .workers import parse_job as _parse_job  # module-level: tests may replace it
 
@@ -65,6 +66,7 @@ FIRST_RUN_POSTS = 5  # a blog joining an existing site brings only its latest po
 # thousand characters (topics._clean_all), so a build loads no more of each text: at
 # 20,000 posts the whole texts were 130 MB.
 POST_TEXT_CHARS = 4_000
+TOPIC_TEXT_VERSION = "topic_text_version"  # meta key: the CLEAN_VERSION of stored topic texts
 PARALLEL_PARSE_FROM = 16  # fewer fetched bodies than this are parsed in-process
 
 
@@ -157,6 +159,9 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
     seed = options.seed if options.seed is not None else seed_for(now.date())
     with Store(options.state_path) as store:
         first_build = not store.has_posts()
+        if store.get_meta(TOPIC_TEXT_VERSION) != CLEAN_VERSION:
+            store.forget_topic_texts()  # cleaned by an older version: cleaned again below
+            store.set_meta(TOPIC_TEXT_VERSION, CLEAN_VERSION)
         states = store.sync_feeds(config.feeds, now)
         if on_start is not None:
             on_start(len(config.feeds))
@@ -174,18 +179,19 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
                                            on_feed=feed_done))
         states = store.feed_states()
         feed_urls = [f.url for f in config.feeds]
-        posts = apply_feed_rules(store, config.feeds,
-                                 store.posts(feed_urls, text_chars=POST_TEXT_CHARS))
+        # The topic model reads each post's topic text, cleaned when it was read: the
+        # texts themselves are loaded only for posts stored without one.
+        posts = apply_feed_rules(store, config.feeds, store.posts(
+            feed_urls, text_chars=POST_TEXT_CHARS, text_if_unclean=True))
+        posts = clean_topic_texts(store, posts)
         blogs = [make_blog(feed, states[feed.url]) for feed in config.feeds]
         language_of = {b.url: b.language for b in blogs}
 
         from .topics import Document, cached_topics  # imported during the fetch, above
 
-        # Each text as written, line by line: cleaning drops a blog's repeated footer and
-        # boilerplate lines ("Posted by ...", "Share this:") whole.
         model, reused = cached_topics(
-            [Document(id=p.uid, text=p.text, title=p.title, group=p.feed_url,
-                      language=p.language or language_of.get(p.feed_url),
+            [Document(id=p.uid, text=p.excerpt, title=p.title, clean=p.topic_text,
+                      group=p.feed_url, language=p.language or language_of.get(p.feed_url),
                       published=p.published) for p in posts],
             store,
         )
@@ -226,6 +232,28 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
         )
         staged = write_site(content, report, options.out_dir)
     return report, staged
+
+
+def clean_topic_texts(store: Store, posts: list[Post]) -> list[Post]:
+    """Give the posts stored without a topic text theirs (and store it); return all posts.
+
+    Posts are cleaned as they are read; these were stored by an older version, or the
+    cleaning has changed since (textclean.CLEAN_VERSION).
+    """
+    by_feed: dict[str, list[Post]] = {}
+    for post in posts:
+        if not post.topic_text:
+            by_feed.setdefault(post.feed_url, []).append(post)
+    if not by_feed:
+        return posts
+    texts: dict[str, str] = {}
+    for blog_posts in by_feed.values():  # one blog at a time: its footers are found
+        cleaned = clean_posts([f"{p.title}\n{p.text}" for p in blog_posts])
+        texts.update((p.uid, text) for p, text in zip(blog_posts, cleaned, strict=True))
+    store.save_topic_texts(texts)
+    log.info("Cleaned the topic text of %d posts stored before this version", len(texts))
+    return [replace(p, text="", topic_text=texts[p.uid]) if p.uid in texts else p
+            for p in posts]
 
 
 def apply_feed_rules(store: Store, feeds: Sequence[Feed], posts: list[Post]) -> list[Post]:

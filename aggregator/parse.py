@@ -11,6 +11,7 @@ import calendar
 import hashlib
 import html
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -21,6 +22,7 @@ from .errors import ParseError
 from .models import ParsedFeed, Post
 from .sanitize import excerpt_html
 from .text import excerpt, html_to_text, markup_events
+from .textclean import clean_posts
 
 EXCERPT_CHARS = 400  # text characters of the HTML excerpt shown on pages
 MAX_POSTS_PER_FEED = 500  # a feed with more is a dump, not a blog; keep the newest
@@ -74,6 +76,11 @@ def parse_feed(
         # Broken XML that yields nothing usable is a failure, not an empty blog.
         raise ParseError(_not_a_feed_reason(body, data))
     posts.sort(key=lambda p: p.published, reverse=True)
+    posts = posts[:MAX_POSTS_PER_FEED]
+    # What the topic model will read, cleaned here in the parse workers: the feed's posts
+    # are the blog's, so the lines most of them repeat (a signature) are dropped.
+    topic_texts = clean_posts([f"{p.title}\n{p.text}" for p in posts])
+    posts = [replace(p, topic_text=t) for p, t in zip(posts, topic_texts, strict=True)]
 
     title = html_to_text(_clean(feed_info.get("title"))) or None
     subtitle = html_to_text(_clean(feed_info.get("subtitle"))) or None
@@ -82,7 +89,7 @@ def parse_feed(
         site=site,
         description=excerpt(subtitle, max_chars=280) if subtitle else None,
         language=feed_language,
-        posts=tuple(posts[:MAX_POSTS_PER_FEED]),
+        posts=tuple(posts),
     )
 
 

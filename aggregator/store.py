@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from .errors import StoreError
 from .models import Diamond, Feed, FeedState, Post, Topic, word_count
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # A permanent redirect is trusted (the new URL fetched directly, and maintainers told)
 # once the same target was seen on this many runs spanning at least this long: a single
@@ -104,6 +104,9 @@ MIGRATIONS: dict[int, str] = {
     # Each post's word count, so a build can load only the start of long texts. Posts
     # stored before it get theirs counted in Python (Store._count_words) when it opens.
     2: "ALTER TABLE posts ADD COLUMN words INTEGER",
+    # What the topic model reads of each post, cleaned when the post is read. Posts stored
+    # before it are cleaned by the next build (build.clean_topic_texts).
+    3: "ALTER TABLE posts ADD COLUMN topic_text TEXT NOT NULL DEFAULT ''",
 }
 
 
@@ -262,7 +265,7 @@ class Store:
             db.executemany(_UPSERT_POST, [(
                 post.uid, url, post.guid, post.link, post.title, post.author,
                 _ts(post.published), int(post.dated), _ts(now), post.excerpt, post.text,
-                post.language, post.excerpt_html, post.link_words, post.words,
+                post.language, post.excerpt_html, post.link_words, post.words, post.topic_text,
             ) for post in posts])
             db.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, last_fetched = ?, last_success = ?,"
@@ -311,14 +314,18 @@ class Store:
     # -- posts -----------------------------------------------------------------------
 
     def posts(self, feed_urls: Iterable[str] | None = None, *,
-              text_chars: int | None = None) -> list[Post]:
+              text_chars: int | None = None, text_if_unclean: bool = False) -> list[Post]:
         """Return the stored posts (of ``feed_urls`` if given), newest first.
 
         ``text_chars`` loads only the start of each text (a build of thousands of posts
-        need not hold them whole); ``Post.words`` still counts the whole text.
+        need not hold them whole); ``Post.words`` still counts the whole text. With
+        ``text_if_unclean``, only posts without a ``topic_text`` come with their text
+        (the topic model's need), the others with ``text`` "".
         """
-        text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)}) AS text"
-        columns = ", ".join(text if c == "text" else c for c in _POST_COLUMNS)
+        text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)})"
+        if text_if_unclean:
+            text = f"CASE WHEN topic_text = '' THEN {text} ELSE '' END"
+        columns = ", ".join(f"{text} AS text" if c == "text" else c for c in _POST_COLUMNS)
         where, args = "", []
         if feed_urls is not None:  # any number of feeds, as one JSON array parameter
             where = "WHERE feed_url IN (SELECT value FROM json_each(?))"
@@ -326,6 +333,17 @@ class Store:
         rows = self._db.execute(
             f"SELECT {columns} FROM posts {where} ORDER BY published DESC, uid", args)
         return [_post(row) for row in rows]
+
+    def save_topic_texts(self, texts: Mapping[str, str]) -> None:
+        """Store what the topic model reads of posts (uid -> cleaned text)."""
+        with self.transaction() as db:
+            db.executemany("UPDATE posts SET topic_text = ? WHERE uid = ?",
+                           ((text, uid) for uid, text in texts.items()))
+
+    def forget_topic_texts(self) -> None:
+        """Mark every post's topic text stale: the cleaning changed since it was stored."""
+        with self.transaction() as db:
+            db.execute("UPDATE posts SET topic_text = ''")
 
     def delete_posts(self, uids: Iterable[str]) -> None:
         """Forget posts by uid (hidden or filtered out in feeds.yaml), diamond picks included.
@@ -440,17 +458,17 @@ def _note_redirect(db: sqlite3.Connection, url: str, moved_to: str | None,
 
 _POST_COLUMNS = ("uid", "feed_url", "guid", "link", "title", "author", "published", "dated",
                  "first_seen", "excerpt", "text", "language", "excerpt_html", "link_words",
-                 "words")
+                 "words", "topic_text")
 
 _UPSERT_POST = """
 INSERT INTO posts (uid, feed_url, guid, link, title, author, published, dated, first_seen,
-                   excerpt, text, language, excerpt_html, link_words, words)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   excerpt, text, language, excerpt_html, link_words, words, topic_text)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(uid) DO UPDATE SET
     link = excluded.link, title = excluded.title, author = excluded.author,
     excerpt = excluded.excerpt, text = excluded.text, language = excluded.language,
     excerpt_html = excluded.excerpt_html, link_words = excluded.link_words,
-    words = excluded.words,
+    words = excluded.words, topic_text = excluded.topic_text,
     -- an undated post keeps the time we first saw it
     published = CASE WHEN excluded.dated THEN excluded.published ELSE posts.published END,
     dated = MAX(posts.dated, excluded.dated)
@@ -489,6 +507,7 @@ def _post(row: sqlite3.Row) -> Post:
         excerpt=row["excerpt"], text=row["text"], language=row["language"],
         first_seen=_dt(row["first_seen"]), excerpt_html=row["excerpt_html"],
         link_words=row["link_words"], words=-1 if row["words"] is None else row["words"],
+        topic_text=row["topic_text"],
     )
 
 

@@ -15,6 +15,11 @@ from collections.abc import Sequence
 
 from .text import html_to_text
 
+TOPIC_WORDS = 250  # the words of each (cleaned) post the topic model reads
+# Bump when a change here changes what the topic model reads: texts cleaned by an older
+# version (stored with their posts) are then cleaned again.
+CLEAN_VERSION = "1"
+
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -115,3 +120,18 @@ def repeated_lines(posts: Sequence[Sequence[str]], *, min_posts: int = 3,
     counts.pop("", None)
     needed = max(min_posts, share * len(posts))
     return frozenset(line for line, n in counts.items() if n >= needed)
+
+
+def clean_posts(texts: Sequence[str], *, max_words: int = TOPIC_WORDS,
+                footers: bool = True) -> list[str]:
+    """Return what the topic model reads of each of one blog's posts: the first words.
+
+    Each text (HTML or plain; a post's title and text) is cleaned by :func:`clean_text`,
+    without the lines most of the posts repeat (``footers``: the posts are one blog's).
+    """
+    # The first words are what the model reads: cut the rest before the (costly)
+    # cleaning, leaving room for markup and the boilerplate lines it drops.
+    lines = [text_lines(t[: max_words * (40 if "<" in t else 12)]) for t in texts]
+    drop = repeated_lines(lines) if footers else frozenset()
+    return [" ".join(clean_lines(post, drop_lines=drop).split(maxsplit=max_words)[:max_words])
+            for post in lines]

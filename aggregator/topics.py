@@ -38,7 +38,7 @@ from .consensus import consensus_clusters, split_large
 from .models import MISC_SLUG, Topic
 from .similar import find_copies, neighbours, related_posts
 from .store import StoredTopic, slugify, unique_slug
-from .textclean import clean_lines, repeated_lines, text_lines
+from .textclean import TOPIC_WORDS, clean_posts
 from .vocabulary import (
     base_language,
     detect_language,
@@ -60,7 +60,7 @@ TOPIC_SEED = 0
 class TopicSettings:
     """The knobs of the topic model; the defaults are what the site uses."""
 
-    max_words: int = 250  # words of each (cleaned) post the model reads
+    max_words: int = TOPIC_WORDS  # words of each (cleaned) post the model reads
     max_topics: int = 20  # per language
     lsa_dims: int = 100
     max_features: int = 20_000  # the most used terms (after the document-frequency limits)
@@ -79,9 +79,12 @@ class Document:
     """One post as the topic model sees it."""
 
     id: str
-    text: str
+    text: str  # HTML or plain; also where labels find how their words are written
     group: str = ""  # the blog it comes from
     title: str = ""  # read as the text's first line
+    # The post already cleaned (textclean.clean_posts, when it was read): read instead of
+    # cleaning title and text again.
+    clean: str | None = None
     language: str | None = None  # declared; detected from the text when None
     published: datetime | None = None  # the earliest of near-identical copies is kept
 
@@ -144,19 +147,19 @@ def find_topics(
 
 def _clean_all(docs: Sequence[Document], max_words: int) -> list[str]:
     """Clean every text, dropping the lines a blog repeats in most of its posts."""
+    out = [""] * len(docs)
     by_group: dict[str, list[int]] = {}
     for i, d in enumerate(docs):
-        by_group.setdefault(d.group, []).append(i)
-    out = [""] * len(docs)
+        if d.clean is not None:  # cleaned to TOPIC_WORDS words: cut only to fewer
+            out[i] = (d.clean if max_words >= TOPIC_WORDS else
+                      " ".join(d.clean.split(maxsplit=max_words)[:max_words]))
+        else:
+            by_group.setdefault(d.group, []).append(i)
     for group, members in by_group.items():  # a blog at a time: its lines are then let go
-        # The first words are what the model reads: cut the rest before the (costly)
-        # cleaning, leaving room for markup and the boilerplate lines it drops.
-        lines = [text_lines(_head(docs[i], max_words * (40 if "<" in docs[i].text else 12)))
-                 for i in members]
-        footers = repeated_lines(lines) if group else frozenset()
-        for i, post in zip(members, lines, strict=True):
-            words = clean_lines(post, drop_lines=footers).split(maxsplit=max_words)
-            out[i] = " ".join(words[:max_words])
+        texts = [_head(docs[i], max_words * 40) for i in members]
+        for i, text in zip(members, clean_posts(texts, max_words=max_words,
+                                                footers=bool(group)), strict=True):
+            out[i] = text
     return out
 
 
@@ -449,7 +452,7 @@ def fingerprint(docs: Sequence[Document], settings: TopicSettings = TopicSetting
     for d in sorted(docs, key=lambda d: d.id):
         when = d.published.isoformat() if d.published else ""
         digest.update(f"{d.id}\t{d.group}\t{d.language}\t{when}\t".encode())
-        digest.update(hashlib.sha1(f"{d.title}\n{d.text}".encode()).digest())
+        digest.update(hashlib.sha1(f"{d.title}\n{d.text}\n{d.clean}".encode()).digest())
     return digest.hexdigest()
 
 

@@ -341,3 +341,27 @@ def test_the_topic_model_is_imported_once_the_last_feeds_are_in_flight() -> None
             thread.join(timeout=30)
     assert name in sys.modules
     _ImportAhead("no.such.module", after=0)  # a failure is left to the real import
+
+
+def test_posts_are_cleaned_for_the_topic_model_once(tmp_path: Path,
+                                                    feed_server: FeedServer) -> None:
+    """When read; and again by a build only when stored before, or by an older cleaning."""
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(serve_three_blogs(feed_server)))
+    assert build(tmp_path) == 0
+
+    def topic_texts() -> dict[str, str]:
+        with sqlite3.connect(tmp_path / "state.db") as db:
+            return dict(db.execute("SELECT uid, topic_text FROM posts").fetchall())
+
+    cleaned = topic_texts()
+    assert len(cleaned) == 24 and all(cleaned.values())
+    assert all(text == text.lower() and "<" not in text for text in cleaned.values())
+    with sqlite3.connect(tmp_path / "state.db") as db:  # as an older version left them
+        db.execute("UPDATE posts SET topic_text = '' WHERE feed_url LIKE '%maths%'")
+    assert build(tmp_path, day="2026-11-21") == 0
+    assert topic_texts() == cleaned
+    with sqlite3.connect(tmp_path / "state.db") as db:  # cleaned by an older cleaning
+        db.execute("UPDATE posts SET topic_text = 'stale'")
+        db.execute("UPDATE meta SET value = '0' WHERE key = 'topic_text_version'")
+    assert build(tmp_path, day="2026-11-22") == 0
+    assert topic_texts() == cleaned

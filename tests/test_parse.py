@@ -144,6 +144,17 @@ def test_excerpt_cuts_at_a_sentence() -> None:
     assert excerpt("word " * 200, max_chars=50).endswith("…")
 
 
+def test_posts_come_cleaned_for_the_topic_model() -> None:
+    """Without markup, links or the line the blog repeats under every post."""
+    doc = FeedDoc("My blog", "https://blog.example/", [
+        Entry(f"Fractions {i}", f"https://blog.example/{i}/", NOW - timedelta(days=i),
+              html=f"<p>We <b>compared</b> {i + 2} fractions on https://x.example/{i}.</p>"
+                   "<p>Ms Ada teaches Year 5 at Oakwood.</p>") for i in range(4)])
+    posts = parse(doc.rss())
+    assert posts[0].topic_text == "fractions 0 we compared 2 fractions on"
+    assert all("oakwood" not in p.topic_text and p.text.endswith("Oakwood.") for p in posts)
+
+
 def test_excerpt_keeps_closing_quotes_and_brackets() -> None:
     text = 'She said "read more." Then (as always.) she left. ' + "More words follow. " * 40
     assert excerpt(text, max_chars=50) == 'She said "read more." Then (as always.) she left.'
