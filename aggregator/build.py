@@ -62,9 +62,9 @@ from .workers import parse_job as _parse_job  # module-level: tests may replace 
 log = logging.getLogger("aggregator")
 
 FIRST_RUN_POSTS = 5  # a blog joining an existing site brings only its latest posts
-# The topic model reads the first words of each post, never more than its first few
-# thousand characters (topics._clean_all), so a build loads no more of each text: at
-# 20,000 posts the whole texts were 130 MB.
+# Cleaning a post for the topic model reads no more than the first few thousand characters
+# of its text (textclean.clean_posts), so a build that must clean posts stored without their
+# topic text loads no more of it: at 20,000 posts the whole texts were 130 MB.
 POST_TEXT_CHARS = 4_000
 TOPIC_TEXT_VERSION = "topic_text_version"  # meta key: the CLEAN_VERSION of stored topic texts
 PARALLEL_PARSE_FROM = 16  # fewer fetched bodies than this are parsed in-process
@@ -242,7 +242,7 @@ def clean_topic_texts(store: Store, posts: list[Post]) -> list[Post]:
     """
     by_feed: dict[str, list[Post]] = {}
     for post in posts:
-        if not post.topic_text:
+        if post.topic_text is None:
             by_feed.setdefault(post.feed_url, []).append(post)
     if not by_feed:
         return posts

@@ -133,8 +133,8 @@ class Post:
     # reads no further), while the diamonds need the whole post's length.
     words: int = -1
     # What the topic model reads: title and text cleaned of markup, links and the blog's
-    # boilerplate, first words only (textclean.clean_posts); "" if not cleaned yet.
-    topic_text: str = ""
+    # boilerplate, first words only (textclean.clean_posts); None if not cleaned yet.
+    topic_text: str | None = None
     # An identifier stable across runs and unique across feeds (see post_uid). Computed
     # once: the site looks posts up by it hundreds of thousands of times.
     uid: str = field(init=False, repr=False, compare=False)

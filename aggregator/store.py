@@ -106,7 +106,7 @@ MIGRATIONS: dict[int, str] = {
     2: "ALTER TABLE posts ADD COLUMN words INTEGER",
     # What the topic model reads of each post, cleaned when the post is read. Posts stored
     # before it are cleaned by the next build (build.clean_topic_texts).
-    3: "ALTER TABLE posts ADD COLUMN topic_text TEXT NOT NULL DEFAULT ''",
+    3: "ALTER TABLE posts ADD COLUMN topic_text TEXT",  # NULL: not cleaned yet
 }
 
 
@@ -319,12 +319,12 @@ class Store:
 
         ``text_chars`` loads only the start of each text (a build of thousands of posts
         need not hold them whole); ``Post.words`` still counts the whole text. With
-        ``text_if_unclean``, only posts without a ``topic_text`` come with their text
-        (the topic model's need), the others with ``text`` "".
+        ``text_if_unclean``, only posts not cleaned yet (``topic_text`` None) come with
+        their text (the topic model's need), the others with ``text`` "".
         """
         text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)})"
         if text_if_unclean:
-            text = f"CASE WHEN topic_text = '' THEN {text} ELSE '' END"
+            text = f"CASE WHEN topic_text IS NULL THEN {text} ELSE '' END"
         columns = ", ".join(f"{text} AS text" if c == "text" else c for c in _POST_COLUMNS)
         where, args = "", []
         if feed_urls is not None:  # any number of feeds, as one JSON array parameter
@@ -343,7 +343,7 @@ class Store:
     def forget_topic_texts(self) -> None:
         """Mark every post's topic text stale: the cleaning changed since it was stored."""
         with self.transaction() as db:
-            db.execute("UPDATE posts SET topic_text = ''")
+            db.execute("UPDATE posts SET topic_text = NULL")
 
     def delete_posts(self, uids: Iterable[str]) -> None:
         """Forget posts by uid (hidden or filtered out in feeds.yaml), diamond picks included.

@@ -39,10 +39,10 @@ def test_a_version_1_database_is_migrated_and_its_posts_counted(tmp_path: Path) 
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert db.execute("SELECT words FROM posts").fetchone()[0] == 3  # stored, not recounted
         # Not cleaned for the topic model yet: a build loads its text to clean it.
-        assert db.execute("SELECT topic_text FROM posts").fetchone()[0] == ""
+        assert db.execute("SELECT topic_text FROM posts").fetchone()[0] is None
     with Store(path) as store:
         (post,) = store.posts(text_if_unclean=True)
-        assert post.text == "one two three" and post.topic_text == ""
+        assert post.text == "one two three" and post.topic_text is None
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:
@@ -73,9 +73,9 @@ def test_a_build_loads_texts_only_for_posts_not_yet_cleaned(tmp_path: Path) -> N
                              last_modified=None, posts=[cleaned, _post(2)])
         loaded = {p.guid: p for p in store.posts(text_chars=100, text_if_unclean=True)}
         assert loaded["g1"].text == "" and loaded["g1"].topic_text == "post word0 word1"
-        assert loaded["g2"].text == TEXT[:100] and loaded["g2"].topic_text == ""
+        assert loaded["g2"].text == TEXT[:100] and loaded["g2"].topic_text is None
         store.save_topic_texts({loaded["g2"].uid: "post two"})
         assert {p.guid: p.topic_text for p in store.posts()} == {
             "g1": "post word0 word1", "g2": "post two"}
         store.forget_topic_texts()
-        assert {p.topic_text for p in store.posts()} == {""}
+        assert {p.topic_text for p in store.posts()} == {None}
