@@ -24,6 +24,9 @@ from .sanitize import excerpt_html
 from .text import excerpt, html_to_text, markup_events
 from .textclean import clean_posts
 
+# feedparser reads XML with the first SAX driver of this list it can import.
+feedparser.api.PREFERRED_XML_PARSERS = ["aggregator.saxdriver"]
+
 EXCERPT_CHARS = 400  # text characters of the HTML excerpt shown on pages
 MAX_POSTS_PER_FEED = 500  # a feed with more is a dump, not a blog; keep the newest
 

@@ -155,6 +155,31 @@ def test_posts_come_cleaned_for_the_topic_model() -> None:
     assert all("oakwood" not in p.topic_text and p.text.endswith("Oakwood.") for p in posts)
 
 
+def test_buffered_xml_text_parses_as_the_standard_driver_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """feedparser reads with aggregator.saxdriver: text in one piece, the same result."""
+    import xml.sax
+
+    import feedparser
+
+    from aggregator.saxdriver import BUFFER_CHARS, BufferedExpatParser
+
+    assert isinstance(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS),
+                      BufferedExpatParser)
+    long = "Fractions &amp; decimals, caf\u00e9 &#233;l\u00e8ves &lt;3. " * (BUFFER_CHARS // 40)
+    doc = FeedDoc("Tom &amp; Jerry's <blog>", "https://blog.example/", [
+        Entry(f"Post {i} &amp; more", f"https://blog.example/{i}/", NOW - timedelta(days=i),
+              html=f"<p>One <b>two</b> &amp;amp; &lt;three&gt; {i}</p><p>{long}</p>")
+        for i in range(3)])
+    body = doc.rss().replace(b"<description>A test blog</description>",
+                             b"<description><![CDATA[Cats & <b>dogs</b>]]></description>")
+    buffered = parse_feed(body, feed_url=URL, now=NOW)
+    monkeypatch.setattr(feedparser.api, "PREFERRED_XML_PARSERS", [])  # the stdlib driver
+    assert parse_feed(body, feed_url=URL, now=NOW) == buffered
+    assert buffered.posts[0].title == "Post 0 & more"
+    assert "caf\u00e9 élèves <3." in buffered.posts[0].text
+
+
 def test_excerpt_keeps_closing_quotes_and_brackets() -> None:
     text = 'She said "read more." Then (as always.) she left. ' + "More words follow. " * 40
     assert excerpt(text, max_chars=50) == 'She said "read more." Then (as always.) she left.'
