@@ -205,7 +205,8 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
         if len(label_terms) < 2:  # nothing distinctive to name it by: not a topic
             found.misc.extend(ids[i] for i in rows)
             continue
-        sample = [_head(docs[i], 5000) for i in rows[:200]]
+        # Titles are left out: many are in Title Case, which says nothing of a word.
+        sample = [docs[i].text[:5000] for i in rows[:200]]
         shown = [display_case(term, sample) for term in label_terms]
         found.groups.append(_Group(_label(shown, language), tuple(label_terms),
                                    [ids[i] for i in rows]))

@@ -142,20 +142,34 @@ def pick_terms(weights: np.ndarray, terms: Sequence[str], language: str,
 def display_case(term: str, texts: Iterable[str]) -> str:
     """Return ``term`` as ``texts`` write it: "Blair", "SATs", "iPad"; else lowercase.
 
-    A form other than lowercase is used only when it is at least 4 uses in 5 (a word
-    that begins sentences is still a common word).
+    Only uses inside a sentence count: a capital where a sentence or a line starts says
+    nothing of the word. A form other than lowercase is used when it is at least 4 of
+    those uses in 5, and 3 uses at least (one may follow a heading run into the text), and
+    then the most common such form.
     """
     pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)",
                          re.IGNORECASE)
     forms: Counter[str] = Counter()
+    lowercase = 0
     for text in texts:
-        forms.update(" ".join(m.split()) for m in pattern.findall(text))
-    total = sum(forms.values())
-    if total:
-        form, uses = max(sorted(forms.items()), key=lambda item: item[1])
-        if form != term and uses >= 0.8 * total:
-            return form
+        for found in pattern.finditer(text):
+            if _starts_sentence(text, found.start()):
+                continue
+            form = " ".join(found.group().split())
+            if form == term:
+                lowercase += 1
+            else:
+                forms[form] += 1
+    capitalised = sum(forms.values())
+    if capitalised >= 3 and capitalised >= 0.8 * (capitalised + lowercase):
+        return max(sorted(forms.items()), key=lambda item: item[1])[0]
     return term
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """Whether ``text[at:]`` begins a text, a line or a sentence (after spaces)."""
+    before = text[max(0, at - 12):at].rstrip(" \t")
+    return not before or before[-1] in ".!?…:;\n\"'“”‘’(["
 
 
 def join_terms(terms: Sequence[str]) -> str:

@@ -173,6 +173,12 @@ def test_labels_keep_the_case_the_posts_use_for_names() -> None:
     assert display_case("election", ["Election day", "the election", "an election"]) == (
         "election")  # capitalised only where a sentence starts
     assert display_case("phonics", []) == "phonics"
+    # A capital where a sentence or a line starts is no evidence either way.
+    assert display_case("comparing", ["Comparing fractions. Comparing decimals",
+                                      "We are comparing.\nComparing again"]) == "comparing"
+    assert display_case("ipad", ["Each iPad was new.", "iPad time", "with an iPad",
+                                 "for our iPad"]) == "iPad"
+    assert display_case("ipad", ["Each iPad was new.", "with an iPad"]) == "ipad"  # 2: too few
 
 
 def test_topics_are_deterministic_for_a_seed() -> None:
