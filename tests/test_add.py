@@ -81,6 +81,19 @@ def test_add_finds_the_feed_by_autodiscovery(feeds: Path, feed_server: FeedServe
     assert len(config.feeds) == 3
 
 
+def test_autodiscovery_reads_a_hostile_page_in_one_pass(feeds: Path,
+                                                        feed_server: FeedServer) -> None:
+    """Thousands of unclosed quotes (html.parser: minutes) before the page's feed link."""
+    feed_server.serve("/feed.atom", blog().atom(), content_type="application/atom+xml")
+    page = feed_server.serve("/home/", html(
+        '<a "' * 50_000 + "<base href='/'><script>'<link rel=alternate href=/x>'</script>"
+        "<LINK REL='Alternate Home' TYPE=application/atom+xml HREF=feed.atom>"),
+        content_type="text/html")
+
+    assert add(feeds, page) == 0
+    assert f"- url: {feed_server.url('/feed.atom')}" in appended(feeds)
+
+
 def test_add_tries_common_paths_without_autodiscovery(feeds: Path,
                                                       feed_server: FeedServer) -> None:
     feed_server.serve("/blog/feed/", blog("Plain Title").rss())
