@@ -55,7 +55,7 @@ from .models import (
 )
 from .render import DEFAULT_BASE_URL, SiteContent, StagedSite, write_site
 from .store import Store
-from .textclean import CLEAN_VERSION, clean_posts
+from .textclean import CLEAN_VERSION, topic_texts
 from .workers import lower_priority
 from .workers import parse_job as _parse_job  # module-level: tests may replace it
 
@@ -248,7 +248,7 @@ def clean_topic_texts(store: Store, posts: list[Post]) -> list[Post]:
         return posts
     texts: dict[str, str] = {}
     for blog_posts in by_feed.values():  # one blog at a time: its footers are found
-        cleaned = clean_posts([f"{p.title}\n{p.text}" for p in blog_posts])
+        cleaned = topic_texts(blog_posts)
         texts.update((p.uid, text) for p, text in zip(blog_posts, cleaned, strict=True))
     store.save_topic_texts(texts)
     log.info("Cleaned the topic text of %d posts stored before this version", len(texts))

@@ -22,7 +22,7 @@ from .errors import ParseError
 from .models import ParsedFeed, Post
 from .sanitize import excerpt_html
 from .text import excerpt, html_to_text, markup_events
-from .textclean import clean_posts
+from .textclean import topic_texts
 
 # feedparser reads XML with the first SAX driver of this list it can import.
 feedparser.api.PREFERRED_XML_PARSERS = ["aggregator.saxdriver"]
@@ -82,8 +82,7 @@ def parse_feed(
     posts = posts[:MAX_POSTS_PER_FEED]
     # What the topic model will read, cleaned here in the parse workers: the feed's posts
     # are the blog's, so the lines most of them repeat (a signature) are dropped.
-    topic_texts = clean_posts([f"{p.title}\n{p.text}" for p in posts])
-    posts = [replace(p, topic_text=t) for p, t in zip(posts, topic_texts, strict=True)]
+    posts = [replace(p, topic_text=t) for p, t in zip(posts, topic_texts(posts), strict=True)]
 
     title = html_to_text(_clean(feed_info.get("title"))) or None
     subtitle = html_to_text(_clean(feed_info.get("subtitle"))) or None

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from .models import Post
 from .text import html_to_text
 
 TOPIC_WORDS = 250  # the words of each (cleaned) post the topic model reads
@@ -64,7 +65,7 @@ _INLINE_MARKERS = ("leave a", "share this", "like this", "loading", "continue re
 def clean_text(text: str, *, drop_lines: frozenset[str] = frozenset()) -> str:
     """Return ``text`` (HTML or plain) without markup, URLs and blog boilerplate, lowercased.
 
-    ``drop_lines`` holds lines (as :func:`line_key` gives them) to remove as well: a
+    ``drop_lines`` holds lines (as :func:`text_lines` gives them) to remove as well: a
     blog's own signature or footer, found by :func:`repeated_lines`.
     """
     return clean_lines(text_lines(text), drop_lines=drop_lines)
@@ -73,8 +74,9 @@ def clean_text(text: str, *, drop_lines: frozenset[str] = frozenset()) -> str:
 def text_lines(text: str) -> list[str]:
     """Return the lines of ``text`` (HTML or plain) without markup, URLs and e-mail addresses.
 
-    Each line as :func:`line_key` gives it (lowercase, single spaces), blank ones too: what
-    :func:`repeated_lines` counts and :func:`clean_lines` filters.
+    Each line lowercase with single spaces, so a repeated line is recognised whatever its
+    case and spacing; blank ones too: what :func:`repeated_lines` counts and
+    :func:`clean_lines` filters.
     """
     if "<" in text or ("&" in text and _ENTITY.search(text)):
         text = html_to_text(text)
@@ -98,11 +100,6 @@ def clean_lines(lines: Sequence[str], *, drop_lines: frozenset[str] = frozenset(
     if any(marker in text for marker in _INLINE_MARKERS):
         text = "\n".join(" ".join(_INLINE_BOILERPLATE.sub(" ", line).split()) for line in kept)
     return text
-
-
-def line_key(line: str) -> str:
-    """Return the form of a line used to recognise it when repeated (case, spacing ignored)."""
-    return " ".join(line.lower().split())
 
 
 def repeated_lines(posts: Sequence[Sequence[str]], *, min_posts: int = 3,
@@ -135,3 +132,8 @@ def clean_posts(texts: Sequence[str], *, max_words: int = TOPIC_WORDS,
     drop = repeated_lines(lines) if footers else frozenset()
     return [" ".join(clean_lines(post, drop_lines=drop).split(maxsplit=max_words)[:max_words])
             for post in lines]
+
+
+def topic_texts(posts: Sequence[Post]) -> list[str]:
+    """Return :func:`clean_posts` of one blog's posts, each read as its title and text."""
+    return clean_posts([f"{post.title}\n{post.text}" for post in posts])
