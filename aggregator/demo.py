@@ -75,9 +75,8 @@ def render_sample_feed(blog: SampleBlog, now: datetime) -> bytes:
 def _rss(blog: SampleBlog, posts: list[dict[str, Any]], now: datetime) -> bytes:
     content = "http://purl.org/rss/1.0/modules/content/"
     dc = "http://purl.org/dc/elements/1.1/"
-    ET.register_namespace("content", content)
-    ET.register_namespace("dc", dc)
-    rss = ET.Element("rss", {"version": "2.0"})
+    # Literal prefixes, never ET.register_namespace: that registry is global to the process.
+    rss = ET.Element("rss", {"version": "2.0", "xmlns:content": content, "xmlns:dc": dc})
     channel = ET.SubElement(rss, "channel")
     ET.SubElement(channel, "title").text = blog.title
     ET.SubElement(channel, "link").text = blog.site
@@ -90,37 +89,36 @@ def _rss(blog: SampleBlog, posts: list[dict[str, Any]], now: datetime) -> bytes:
         ET.SubElement(item, "link").text = link
         ET.SubElement(item, "guid", {"isPermaLink": "true"}).text = link
         ET.SubElement(item, "pubDate").text = format_datetime(_published(post, now), usegmt=True)
-        ET.SubElement(item, f"{{{dc}}}creator").text = blog.author
+        ET.SubElement(item, "dc:creator").text = blog.author
         for category in post.get("categories", ()):
             ET.SubElement(item, "category").text = category
-        ET.SubElement(item, f"{{{content}}}encoded").text = post["html"]
+        ET.SubElement(item, "content:encoded").text = post["html"]
     return bytes(ET.tostring(rss, encoding="utf-8", xml_declaration=True))
 
 
 def _atom(blog: SampleBlog, posts: list[dict[str, Any]], now: datetime) -> bytes:
     ns = "http://www.w3.org/2005/Atom"
-    ET.register_namespace("", ns)
-    feed = ET.Element(f"{{{ns}}}feed", {"xml:lang": blog.language})
-    ET.SubElement(feed, f"{{{ns}}}title").text = blog.title
-    ET.SubElement(feed, f"{{{ns}}}subtitle").text = blog.description
-    ET.SubElement(feed, f"{{{ns}}}link", {"rel": "alternate", "href": blog.site})
-    ET.SubElement(feed, f"{{{ns}}}id").text = blog.site
+    feed = ET.Element("feed", {"xmlns": ns, "xml:lang": blog.language})
+    ET.SubElement(feed, "title").text = blog.title
+    ET.SubElement(feed, "subtitle").text = blog.description
+    ET.SubElement(feed, "link", {"rel": "alternate", "href": blog.site})
+    ET.SubElement(feed, "id").text = blog.site
     newest = max((_published(p, now) for p in posts), default=now)
-    ET.SubElement(feed, f"{{{ns}}}updated").text = newest.isoformat()
-    author = ET.SubElement(feed, f"{{{ns}}}author")
-    ET.SubElement(author, f"{{{ns}}}name").text = blog.author
+    ET.SubElement(feed, "updated").text = newest.isoformat()
+    author = ET.SubElement(feed, "author")
+    ET.SubElement(author, "name").text = blog.author
     for post in posts:
-        entry = ET.SubElement(feed, f"{{{ns}}}entry")
+        entry = ET.SubElement(feed, "entry")
         link = f"{blog.site}{post['slug']}/"
-        ET.SubElement(entry, f"{{{ns}}}title").text = post["title"]
-        ET.SubElement(entry, f"{{{ns}}}link", {"rel": "alternate", "href": link})
-        ET.SubElement(entry, f"{{{ns}}}id").text = link
+        ET.SubElement(entry, "title").text = post["title"]
+        ET.SubElement(entry, "link", {"rel": "alternate", "href": link})
+        ET.SubElement(entry, "id").text = link
         when = _published(post, now).isoformat()
-        ET.SubElement(entry, f"{{{ns}}}published").text = when
-        ET.SubElement(entry, f"{{{ns}}}updated").text = when
+        ET.SubElement(entry, "published").text = when
+        ET.SubElement(entry, "updated").text = when
         for category in post.get("categories", ()):
-            ET.SubElement(entry, f"{{{ns}}}category", {"term": category})
-        ET.SubElement(entry, f"{{{ns}}}content", {"type": "html"}).text = post["html"]
+            ET.SubElement(entry, "category", {"term": category})
+        ET.SubElement(entry, "content", {"type": "html"}).text = post["html"]
     return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
 
 

@@ -21,8 +21,9 @@ from xml.etree import ElementTree as ET
 
 ATOM = "http://www.w3.org/2005/Atom"
 DC = "http://purl.org/dc/elements/1.1/"
-ET.register_namespace("atom", ATOM)
-ET.register_namespace("dc", DC)
+# Prefixes are written literally ("atom:link", with its xmlns declared on the root) rather
+# than in ElementTree's {uri}name form: that form takes its prefixes from a registry global
+# to the process, which any other code (or an earlier call) may have changed.
 
 _GUID_NAMESPACE = uuid.UUID("6f1c2d8e-4a59-4f6b-9a53-0d2e8f1c7b10")  # this project's
 
@@ -71,13 +72,13 @@ class Outline:
 
 def rss(channel: Channel, items: Sequence[Item]) -> bytes:
     """Return an RSS 2.0 document."""
-    root = ET.Element("rss", {"version": "2.0"})
+    root = ET.Element("rss", {"version": "2.0", "xmlns:atom": ATOM, "xmlns:dc": DC})
     ch = ET.SubElement(root, "channel")
     ET.SubElement(ch, "title").text = channel.title
     ET.SubElement(ch, "link").text = channel.site_url
     ET.SubElement(ch, "description").text = channel.description
     ET.SubElement(ch, "language").text = channel.language
-    ET.SubElement(ch, f"{{{ATOM}}}link", {"href": channel.self_url, "rel": "self",
+    ET.SubElement(ch, "atom:link", {"href": channel.self_url, "rel": "self",
                                            "type": "application/rss+xml"})
     ET.SubElement(ch, "lastBuildDate").text = _rfc822(channel.updated)
     ET.SubElement(ch, "generator").text = "edublog-aggregator"
@@ -87,7 +88,7 @@ def rss(channel: Channel, items: Sequence[Item]) -> bytes:
         ET.SubElement(node, "link").text = item.link
         ET.SubElement(node, "guid", {"isPermaLink": "false"}).text = item.id
         ET.SubElement(node, "pubDate").text = _rfc822(item.published)
-        ET.SubElement(node, f"{{{DC}}}creator").text = item.author
+        ET.SubElement(node, "dc:creator").text = item.author
         if item.source_title and item.source_url:
             ET.SubElement(node, "source", {"url": item.source_url}).text = item.source_title
         # RSS readers take a description as HTML: escape the text so "<b>" in a post
@@ -113,39 +114,34 @@ def _rss_title(title: str) -> str:
 
 def atom(channel: Channel, items: Sequence[Item]) -> bytes:
     """Return an Atom 1.0 document."""
-    ET.register_namespace("", ATOM)
-    try:
-        root = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": channel.language})
-        ET.SubElement(root, f"{{{ATOM}}}title", {"type": "text"}).text = channel.title
-        ET.SubElement(root, f"{{{ATOM}}}subtitle", {"type": "text"}).text = channel.description
-        ET.SubElement(root, f"{{{ATOM}}}id").text = channel.self_url
-        ET.SubElement(root, f"{{{ATOM}}}link", {"rel": "self", "href": channel.self_url,
-                                                 "type": "application/atom+xml"})
-        ET.SubElement(root, f"{{{ATOM}}}link", {"rel": "alternate", "href": channel.site_url,
-                                                 "type": "text/html"})
-        ET.SubElement(root, f"{{{ATOM}}}updated").text = _rfc3339(channel.updated)
-        author = ET.SubElement(root, f"{{{ATOM}}}author")
-        ET.SubElement(author, f"{{{ATOM}}}name").text = "Edublogs by topic"
-        ET.SubElement(root, f"{{{ATOM}}}generator").text = "edublog-aggregator"
-        for item in items:
-            entry = ET.SubElement(root, f"{{{ATOM}}}entry")
-            ET.SubElement(entry, f"{{{ATOM}}}title", {"type": "text"}).text = item.title
-            ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "alternate", "href": item.link,
-                                                      "type": "text/html"})
-            ET.SubElement(entry, f"{{{ATOM}}}id").text = item.id
-            ET.SubElement(entry, f"{{{ATOM}}}published").text = _rfc3339(item.published)
-            ET.SubElement(entry, f"{{{ATOM}}}updated").text = _rfc3339(item.published)
-            who = ET.SubElement(entry, f"{{{ATOM}}}author")
-            ET.SubElement(who, f"{{{ATOM}}}name").text = item.author
-            if item.source_title and item.source_url:
-                source = ET.SubElement(entry, f"{{{ATOM}}}source")
-                ET.SubElement(source, f"{{{ATOM}}}title").text = item.source_title
-                ET.SubElement(source, f"{{{ATOM}}}link", {"rel": "self",
-                                                           "href": item.source_url})
-            ET.SubElement(entry, f"{{{ATOM}}}summary", {"type": "text"}).text = item.summary
-        return _serialize(root)
-    finally:
-        ET.register_namespace("atom", ATOM)
+    root = ET.Element("feed", {"xmlns": ATOM, "xml:lang": channel.language})
+    ET.SubElement(root, "title", {"type": "text"}).text = channel.title
+    ET.SubElement(root, "subtitle", {"type": "text"}).text = channel.description
+    ET.SubElement(root, "id").text = channel.self_url
+    ET.SubElement(root, "link", {"rel": "self", "href": channel.self_url,
+                                 "type": "application/atom+xml"})
+    ET.SubElement(root, "link", {"rel": "alternate", "href": channel.site_url,
+                                 "type": "text/html"})
+    ET.SubElement(root, "updated").text = _rfc3339(channel.updated)
+    author = ET.SubElement(root, "author")
+    ET.SubElement(author, "name").text = "Edublogs by topic"
+    ET.SubElement(root, "generator").text = "edublog-aggregator"
+    for item in items:
+        entry = ET.SubElement(root, "entry")
+        ET.SubElement(entry, "title", {"type": "text"}).text = item.title
+        ET.SubElement(entry, "link", {"rel": "alternate", "href": item.link,
+                                      "type": "text/html"})
+        ET.SubElement(entry, "id").text = item.id
+        ET.SubElement(entry, "published").text = _rfc3339(item.published)
+        ET.SubElement(entry, "updated").text = _rfc3339(item.published)
+        who = ET.SubElement(entry, "author")
+        ET.SubElement(who, "name").text = item.author
+        if item.source_title and item.source_url:
+            source = ET.SubElement(entry, "source")
+            ET.SubElement(source, "title").text = item.source_title
+            ET.SubElement(source, "link", {"rel": "self", "href": item.source_url})
+        ET.SubElement(entry, "summary", {"type": "text"}).text = item.summary
+    return _serialize(root)
 
 
 def opml(title: str, outlines: Sequence[Outline], *, created: datetime) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -187,23 +188,26 @@ BILLION_LAUGHS = "\n".join(
        for i in range(8)]
     + ["feeds: [*i]"]
 )
+# What is asserted is behaviour: the exit code, a `PATH:LINE:` (or `PATH:`) message, never
+# the wording, which for some files comes from PyYAML (its own limits differ by release).
 HOSTILE = {
-    "alias bomb": (BILLION_LAUGHS, "aliases"),
-    "deep nesting": ("feeds: " + "[" * 50_000 + "]" * 50_000, "nested more than"),
-    "deep block nesting": ("feeds:\n" + "".join(" " * i + "- \n" for i in range(200)),
-                           "nested more than"),
-    "huge file": ("feeds:\n" + "  - url: https://x.example/feed/\n" * 200_000, "the limit is"),
-    "not utf-8": ("\udcff", "not UTF-8"),
+    "alias bomb": (BILLION_LAUGHS, True),
+    "deep nesting": ("feeds: " + "[" * 50_000 + "]" * 50_000, True),
+    "deep block nesting": ("feeds:\n" + "".join(" " * i + "- \n" for i in range(200)), True),
+    "huge file": ("feeds:\n" + "  - url: https://x.example/feed/\n" * 200_000, False),
+    "not utf-8": ("\udcff", False),
 }
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_files_are_rejected_quickly(tmp_path: Path, name: str) -> None:
-    text, words = HOSTILE[name]
+    text, has_line = HOSTILE[name]
     path = tmp_path / "feeds.yaml"
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
     done = subprocess.run([sys.executable, "-m", "aggregator", "validate", str(path)],
                           capture_output=True, text=True, timeout=5)
     assert done.returncode == 1
-    assert done.stderr.startswith(f"{path}"), done.stderr
-    assert words in done.stderr
+    first = done.stderr.splitlines()[0]
+    where = re.escape(str(path)) + (r":\d+: \S" if has_line else r": \S")
+    assert re.match(where, first), done.stderr
+    assert list(tmp_path.iterdir()) == [path]  # nothing written beside it
