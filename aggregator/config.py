@@ -21,6 +21,7 @@ import yaml
 
 from .errors import ConfigError
 from .models import Config, Feed, Post
+from .urls import unsafe_char, url_problem
 
 MAX_BYTES = 1_000_000  # a list of many thousands of blogs still fits
 MAX_DEPTH = 8  # feeds: [ {key: [value]} ] needs 4
@@ -93,6 +94,7 @@ def parse_config(raw: bytes, path: str = "feeds.yaml") -> Config:
                                                   "as UTF-8")]) from e
     root = _compose_safely(text, path)
     problems: list[Problem] = []
+    _find_duplicate_keys(root, problems)
     feeds = _read_feeds(root, problems)
     if problems:
         raise FeedsFileError(path, sorted(problems, key=lambda p: p.line or 0))
@@ -142,6 +144,39 @@ def _scalar(node: yaml.Node) -> Any:
         return node.value
 
 
+def _find_duplicate_keys(node: yaml.Node | None, problems: list[Problem]) -> None:
+    """Report every key that appears twice in one mapping, at any level.
+
+    YAML loaders keep the last value silently: two top-level ``feeds:`` lists would drop
+    the first one, and with it (from the state) every blog and post it listed.
+    """
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _find_duplicate_keys(item, problems)
+    elif isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                if key_node.value in first:
+                    problems.append(Problem(_line(key_node), (
+                        f"key {key_node.value!r} appears twice (first at line "
+                        f"{first[key_node.value]}); the first would be silently dropped: "
+                        "keep one" + (" list and merge the entries into it"
+                                      if key_node.value == "feeds" else ""))))
+                else:
+                    first[key_node.value] = _line(key_node)
+            _find_duplicate_keys(value_node, problems)
+
+
+def _key(key_node: yaml.Node, problems: list[Problem]) -> str | None:
+    """Return a mapping key's text; report a key that is a list or mapping (``? [a]: b``)."""
+    if isinstance(key_node, yaml.ScalarNode):
+        return str(key_node.value)
+    problems.append(Problem(_line(key_node), "a key must be a plain word such as 'url', not a "
+                                             "list or mapping"))
+    return None
+
+
 def _read_feeds(root: yaml.Node | None, problems: list[Problem]) -> list[Feed]:
     if root is None:
         problems.append(Problem(1, "the file is empty; it needs a top-level 'feeds:' list"))
@@ -150,25 +185,28 @@ def _read_feeds(root: yaml.Node | None, problems: list[Problem]) -> list[Feed]:
         problems.append(Problem(_line(root), "the top level must be a mapping with a 'feeds:' "
                                              "list, e.g. 'feeds:' then '  - url: https://...'"))
         return []
-    feeds_node: yaml.Node | None = None
+    lists: list[yaml.Node] = []  # more than one is a reported duplicate; all are checked
     for key_node, value_node in root.value:
-        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        key = _key(key_node, problems)
         if key == "feeds":
-            feeds_node = value_node
-        else:
+            lists.append(value_node)
+        elif key is not None:
             problems.append(Problem(_line(key_node), f"unknown top-level key {key!r}; the only "
                                                      "top-level key is 'feeds'"))
-    if feeds_node is None:
+    if not lists:
         problems.append(Problem(_line(root), "missing the top-level 'feeds:' list"))
         return []
-    if not isinstance(feeds_node, yaml.SequenceNode):
-        problems.append(Problem(_line(feeds_node), "'feeds' must be a list of entries, each "
-                                                   "starting with '- url: https://...'"))
-        return []
+    entries: list[yaml.Node] = []
+    for feeds_node in lists:
+        if isinstance(feeds_node, yaml.SequenceNode):
+            entries += feeds_node.value
+        else:
+            problems.append(Problem(_line(feeds_node), "'feeds' must be a list of entries, each "
+                                                       "starting with '- url: https://...'"))
 
     feeds: list[Feed] = []
     first_seen: dict[str, int] = {}
-    for entry in feeds_node.value:
+    for entry in entries:
         feed = _read_entry(entry, problems)
         if feed is None:
             continue
@@ -191,14 +229,16 @@ def _read_entry(node: yaml.Node, problems: list[Problem]) -> Feed | None:
     lines: dict[str, int] = {}
     ok = True
     for key_node, value_node in node.value:
-        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        key = _key(key_node, problems)
+        if key is None:
+            ok = False
+            continue
         if key not in KNOWN_KEYS:
             problems.append(Problem(_line(key_node), f"unknown key {key!r}; known keys are "
                                                      f"{', '.join(KNOWN_KEYS)}"))
             ok = False
             continue
-        if key in values:
-            problems.append(Problem(_line(key_node), f"key {key!r} appears twice in this entry"))
+        if key in lines:  # reported by _find_duplicate_keys
             ok = False
             continue
         lines[key] = _line(value_node)
@@ -231,6 +271,15 @@ def _read_entry(node: yaml.Node, problems: list[Problem]) -> Feed | None:
     for key in ("title", "author"):
         if key in values and (not isinstance(values[key], str) or not values[key].strip()):
             problems.append(Problem(lines[key], f"{key!r} must be non-empty text"))
+            ok = False
+    for key in ("title", "author", *LIST_KEYS):
+        value = values.get(key)
+        texts = value if isinstance(value, list) else [value]
+        bad = next((c for t in texts if isinstance(t, str) for c in t if unsafe_char(c)), None)
+        if bad is not None:
+            problems.append(Problem(lines[key], f"{key!r} contains the invisible character "
+                                                f"U+{ord(bad):04X}; remove it (it would break "
+                                                "the site's XML files or reorder the text)"))
             ok = False
     for key in LIST_KEYS:
         if key in values and any(not isinstance(t, str) or not t.strip() for t in values[key]):
@@ -280,21 +329,11 @@ def _read_entry(node: yaml.Node, problems: list[Problem]) -> Feed | None:
 
 
 def _check_http_url(value: Any, key: str) -> str | None:
+    """Return what is wrong with a feed or site address, or None (the fetcher's own rules)."""
     if not isinstance(value, str) or not value.strip():
         return f"{key!r} must be a web address starting with https:// or http://"
-    parts = urlsplit(value.strip())
-    if parts.scheme.lower() not in ("http", "https"):
-        return (f"{key!r} must start with https:// or http:// (got {value!r}); other schemes "
-                "are not fetched")
-    if not parts.hostname:
-        return f"{key!r} has no host name: {value!r}"
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
-    except ValueError:
-        return f"{key!r} has an invalid port: {value!r}"
-    if any(c.isspace() for c in value.strip()):
-        return f"{key!r} contains spaces: {value!r}; encode them as %20"
-    return None
+    problem = url_problem(value.strip())
+    return f"{key!r} {problem}" if problem else None
 
 
 def normalize_url(url: str) -> str:

@@ -15,6 +15,9 @@ from aggregator.cli import main
 from aggregator.config import FeedsFileError, load_config, parse_config, post_filter
 from aggregator.models import Feed, Post
 
+from .conftest import FeedServer
+from .fakes import feeds_yaml, subject_blog
+
 GOOD = "  - url: https://good.example/feed/\n"
 
 
@@ -54,6 +57,27 @@ def problems(text: str) -> list[tuple[int | None, str]]:
     ("  - just a string\n", 3, "must be a mapping"),
     ("  - url: https://good.example/feed\n", 3, "duplicate feed"),
     ("  - url: 'unterminated\n", 3, "invalid YAML"),
+    # host names that cannot exist: today they pass, then crash or mislead the build (#13)
+    ("  - url: http://a..example/feed\n", 3, "empty part between dots"),
+    ("  - url: https://" + "a" * 64 + ".example/\n", 3, "between two dots is 63"),
+    ("  - url: https://" + ("a" * 60 + ".") * 5 + "example/\n", 3, "the limit is 253"),
+    ("  - url: https://exa$mple.org/feed\n", 3, "characters no host name has"),
+    ("  - url: https://xn--zz.example/\n", 3, "invalid international part"),
+    ("  - url: https://intranet/feed/\n", 3, "has no dot"),
+    ("  - url: https://127.1/feed/\n", 3, "ends in a number"),
+    ("  - url: https://x.example:0/feed/\n", 3, "port 0"),
+    ("  - url: 'https://x.example\\\\@y.example/'\n", 3, "user name or password"),
+    ("  - url: \"https://x.example/fe\\x01ed\"\n", 3, "U+0001"),
+    ("  - url: \"https://x.example/\\u202egpj.exe\"\n", 3, "U+202E"),
+    # credentials would be sent to the server and published on every page
+    ("  - url: https://user:s3cret@x.example/feed\n", 3, "'url' contains a user name or"),
+    ("  - url: https://x.example/\n    site: http://me@x.example/\n", 4, "'site' contains a"),
+    # control and direction characters break the OPML or reorder what follows
+    ("  - url: https://x.example/\n    title: \"Hi \\x1b[31m\"\n", 4, "U+001B"),
+    ("  - url: https://x.example/\n    author: \"\\u202eevil\"\n", 4, "U+202E"),
+    ("  - url: https://x.example/\n    tags: [\"ok\", \"a\\x00b\"]\n", 4, "U+0000"),
+    ("  - url: https://x.example/\n    ? [a, b]\n    : c\n", 4, "plain word"),
+    ("  - url: https://x.example/\n    title: A\n    title: B\n", 5, "first at line 4"),
 ])
 def test_every_error_kind_names_its_line(body: str, line: int, words: str) -> None:
     found = problems("feeds:\n" + GOOD + body)
@@ -68,10 +92,32 @@ def test_every_error_kind_names_its_line(body: str, line: int, words: str) -> No
     ("feeds: https://x.example/\n", 1, "'feeds' must be a list"),
     ("other: 1\n", 1, "unknown top-level key 'other'"),
     ("feeds:\n  - url: https://x.example/\n  bad indent: here\n", 3, "invalid YAML"),
+    ("feeds:\n  - url: https://a.example/\nfeeds:\n  - url: https://b.example/\n", 3,
+     "'feeds' appears twice (first at line 1)"),
+    ("feeds: []\nother: 1\nother: 2\n", 2, "unknown top-level key 'other'"),
 ])
 def test_file_level_errors_name_their_line(text: str, line: int, words: str) -> None:
     found = problems(text)
     assert (found[0][0], words in found[0][1]) == (line, True), found
+
+
+def test_credentials_are_not_repeated_in_the_message() -> None:
+    found = problems("feeds:\n  - url: https://user:s3cret@x.example/feed\n")
+    assert found and "s3cret" not in found[0][1]
+
+
+@pytest.mark.parametrize("url", [
+    "https://b\u00fccher.example/feed/",  # an international name, as typed
+    "https://xn--bcher-kva.example/feed/",  # the same, encoded
+    "https://-foo-.blogspot.com/feeds/posts/default",  # Blogger serves such names
+    "https://my_blog.example.org/feed/",
+    "https://example.org./feed/",  # fully qualified
+    "http://[2001:db8::1]/feed",
+    "http://93.184.216.34:8080/feed",
+    "https://" + ("a" * 63 + ".") * 3 + "example/",  # 63 per label, 199 in all
+])
+def test_real_host_names_pass(url: str) -> None:
+    assert parse_config(f"feeds:\n  - url: {url}\n".encode()).feeds[0].url == url
 
 
 def test_all_problems_are_reported_at_once_in_line_order() -> None:
@@ -211,3 +257,27 @@ def test_hostile_files_are_rejected_quickly(tmp_path: Path, name: str) -> None:
     where = re.escape(str(path)) + (r":\d+: \S" if has_line else r": \S")
     assert re.match(where, first), done.stderr
     assert list(tmp_path.iterdir()) == [path]  # nothing written beside it
+
+
+def test_a_second_feeds_list_stops_the_build_before_anything_is_written(
+        tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]) -> None:
+    # Today the first list is silently dropped: its blogs and their posts leave the state.
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    first = feed_server.serve("/a.xml", subject_blog("phonics", "phonics", n=2, end=now).rss())
+    second = feed_server.serve("/b.xml", subject_blog("maths", "maths", n=2, end=now).rss())
+    feeds = tmp_path / "feeds.yaml"
+    args = ["build", "--feeds", str(feeds), "--out", str(tmp_path / "site"), "--state",
+            str(tmp_path / "state.db"), "--date", "2026-11-20", "--allow-private-hosts",
+            "--min-interval", "0"]
+    feeds.write_text(feeds_yaml([first, second]))
+    assert main(args) == 0
+    site = {p: p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    state = (tmp_path / "state.db").read_bytes()
+    capsys.readouterr()
+
+    feeds.write_text(feeds_yaml([first]) + feeds_yaml([second]))
+    assert main(args) == 1
+    assert f"{feeds}:3: key 'feeds' appears twice" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()} == site
+    assert (tmp_path / "state.db").read_bytes() == state
+    assert main(["validate", str(feeds)]) == 1
