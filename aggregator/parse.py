@@ -182,7 +182,9 @@ def _best_content(entry: Any) -> str:
 
 def _entry_date(entry: Any, now: datetime) -> tuple[datetime, bool]:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+        # "in" first: feedparser answers a missing updated_parsed with published_parsed
+        # and a DeprecationWarning (its issue 310), which is an error under -W error.
+        parsed = entry.get(key) if key in entry else None
         if parsed:
             try:
                 when = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
