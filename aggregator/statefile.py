@@ -9,11 +9,16 @@ The export is the database itself (``VACUUM INTO``: one consistent, defragmented
 so it is versioned by SQLite's ``user_version`` (the schema version) and a newer
 aggregator migrates an older export exactly as it migrates a local file.
 
+The export is what is published, so it holds only what the site shows plus what the
+next build needs (#16): no post's full text (the topic model's cleaned first words,
+``topic_text``, stay), and no diamond pick of a blog that has left ``feeds.yaml``.
+
 Restoring never makes things worse: a download that fails, is not gzip, is not a SQLite
-database, fails ``PRAGMA integrity_check``, lacks the aggregator's tables or comes from
-a newer schema is refused and the local state is left as it was. With no state at all
-the build is a cold one, which is safe: posts are keyed by feed and entry id, so none is
-shown twice.
+database, fails ``PRAGMA integrity_check``, comes from a newer schema, or is not exactly
+data this version writes (:mod:`aggregator.statecheck`: no trigger, view or other extra
+object, every value of the right type) is refused and the local state is left as it
+was. With no state at all the build is a cold one, which is safe: posts are keyed by
+feed and entry id, so none is shown twice.
 """
 
 from __future__ import annotations
@@ -30,20 +35,25 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from .errors import AggregatorError, FetchError, StoreError
+from .errors import FetchError, StoreError
 from .fetch import FetchOptions, make_client
-from .store import SCHEMA_VERSION, Store
+from .statecheck import StateFileError, check_state
+from .store import Store
+
+__all__ = ["EXPORT_NAME", "Restored", "StateFileError", "export_state", "restore_state"]
 
 EXPORT_NAME = "data/state.sqlite.gz"  # where the build workflow puts it inside site/
 MAX_DOWNLOAD = 256 * 1024 * 1024  # compressed
 MAX_DATABASE = 1024 * 1024 * 1024  # uncompressed: refuses a gzip bomb
 DOWNLOAD_DEADLINE = 120.0  # seconds
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_REQUIRED_TABLES = frozenset({"feeds", "posts", "topics", "diamonds", "meta"})
-
-
-class StateFileError(AggregatorError):
-    """A state export could not be read, or is not a usable aggregator database."""
+# What the export leaves out of the copy it publishes (#16): posts' full text (the topic
+# model's cleaned words stay: the next build needs them) and the picks of blogs no
+# longer listed (sync_feeds removes those; this is for a state from an older version).
+_PUBLISHED_ONLY = """
+UPDATE posts SET text = '';
+DELETE FROM diamonds WHERE feed_url NOT IN (SELECT url FROM feeds);
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +71,9 @@ def export_state(state_path: str | Path, out_path: str | Path) -> int:
     """Write a gzipped, compacted copy of the state at ``state_path`` to ``out_path``.
 
     Return the size of the written file in bytes. The copy is consistent even while
-    another connection writes, and the file appears atomically.
+    another connection writes, and the file appears atomically. It is the published
+    state: only what the site shows plus what the next build needs (``_PUBLISHED_ONLY``),
+    rebuilt after that is removed so nothing removed lingers in free pages.
     """
     if not Path(state_path).is_file():
         raise StoreError(f"{state_path}: no state to export (run a build first)")
@@ -70,14 +82,22 @@ def export_state(state_path: str | Path, out_path: str | Path) -> int:
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        copy = Path(tmp) / "state.sqlite"
-        db = sqlite3.connect(str(state_path))
+        full, copy = Path(tmp) / "full.sqlite", Path(tmp) / "state.sqlite"
         try:
-            db.execute("VACUUM INTO ?", (str(copy),))
+            db = sqlite3.connect(str(state_path))
+            try:
+                db.execute("VACUUM INTO ?", (str(full),))
+            finally:
+                db.close()
+            db = sqlite3.connect(str(full), isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode = DELETE")
+                db.executescript(f"BEGIN; {_PUBLISHED_ONLY} COMMIT;")
+                db.execute("VACUUM INTO ?", (str(copy),))  # what was removed stays behind
+            finally:
+                db.close()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{state_path}: cannot export the state: {e}") from e
-        finally:
-            db.close()
         packed = Path(tmp) / "state.sqlite.gz"
         with copy.open("rb") as src, packed.open("wb") as raw:
             # mtime=0 and no file name: the same state gives the same bytes
@@ -114,7 +134,8 @@ def restore_state(source: str, state_path: str | Path, *,
             Path(f"{state}{suffix}").unlink(missing_ok=True)
         tmp.replace(state)
     finally:
-        tmp.unlink(missing_ok=True)
+        for leftover in (tmp, *(Path(f"{tmp}{s}") for s in ("-wal", "-shm", "-journal"))):
+            leftover.unlink(missing_ok=True)
     return Restored(source, True, f"restored {feeds} feeds and {posts} posts into {state}",
                     feeds=feeds, posts=posts)
 
@@ -172,43 +193,33 @@ def _check_database(path: Path, source: str) -> tuple[int, int, datetime | None]
     with path.open("rb") as f:
         if f.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
             raise StateFileError(f"{source}: not a SQLite database")
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            db.execute("PRAGMA trusted_schema = OFF")
-            check = db.execute("PRAGMA integrity_check").fetchone()[0]
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master "
-                                               "WHERE type = 'table'")}
-        finally:
-            db.close()
-    except sqlite3.DatabaseError as e:
-        raise StateFileError(f"{source}: not a usable SQLite database: {e}") from e
-    if check != "ok":
-        raise StateFileError(f"{source}: the database is damaged: {check}")
-    if not 1 <= version <= SCHEMA_VERSION or not _REQUIRED_TABLES <= tables:
-        raise StateFileError(f"{source}: not a state export this version can read "
-                             f"(schema {version}; this aggregator knows 1 to {SCHEMA_VERSION})")
+    check_state(path, source)  # data, not code: before any connection may run it
+    newest = _newest_fetch_or_none(path, immutable=True)
     try:
         with Store(path) as store:  # applies any pending migrations
             feeds = len(store.feed_states())
-            posts = len(store.posts())
+            posts = store.post_count()
+            store.leave_wal()  # the file is then whole: no -wal beside it to carry
     except (StoreError, sqlite3.DatabaseError) as e:
         raise StateFileError(f"{source}: the state cannot be opened: {e}") from e
-    return feeds, posts, _newest_fetch_or_none(path)
+    return feeds, posts, newest
 
 
-def _newest_fetch_or_none(path: Path) -> datetime | None:
-    """Return the latest fetch time recorded in a state file, or None if unreadable/empty."""
+def _newest_fetch_or_none(path: Path, *, immutable: bool = False) -> datetime | None:
+    """Return the latest fetch time recorded in a state file, or None if unreadable/empty.
+
+    ``immutable``: a file no one else writes, read without creating ``-wal``/``-shm``.
+    """
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = sqlite3.connect(f"file:{path}?mode=ro{'&immutable=1' if immutable else ''}",
+                             uri=True)
         try:
             row = db.execute("SELECT MAX(last_fetched) FROM feeds").fetchone()
         finally:
             db.close()
-    except sqlite3.DatabaseError:
+        value = datetime.fromisoformat(row[0]) if row and row[0] else None
+    except (sqlite3.DatabaseError, ValueError, TypeError):
         return None
-    if not row or not row[0]:
+    if value is None:
         return None
-    value = datetime.fromisoformat(row[0])
     return value if value.tzinfo else value.replace(tzinfo=UTC)

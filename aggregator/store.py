@@ -110,6 +110,39 @@ MIGRATIONS: dict[int, str] = {
 }
 
 
+def migrate(db: sqlite3.Connection, version: int, target: int) -> None:
+    """Bring the database ``db`` from schema ``version`` up to ``target``."""
+    for step in range(version + 1, target + 1):
+        # One script, one transaction: a migration is applied whole or not at all.
+        db.executescript(
+            f"BEGIN IMMEDIATE; {MIGRATIONS[step]}; PRAGMA user_version = {step}; COMMIT;")
+
+
+SchemaObject = tuple[str, str, str, str]  # type, name, table, SQL (whitespace collapsed)
+
+
+def schema_objects(db: sqlite3.Connection) -> frozenset[SchemaObject]:
+    """Return every table, index, view and trigger of ``db``, as ``sqlite_master`` has it."""
+    return frozenset(
+        (str(kind), str(name), str(table), " ".join(str(sql or "").split()))
+        for kind, name, table, sql in db.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master"))
+
+
+def fresh_schema(version: int = SCHEMA_VERSION) -> frozenset[SchemaObject]:
+    """Return the schema a new store has at ``version``: what a state file may hold, exactly.
+
+    Built the way :class:`Store` builds it (:func:`migrate` in a fresh in-memory
+    database), so it can never drift from the schema the aggregator really creates.
+    """
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate(db, 0, version)
+        return schema_objects(db)
+    finally:
+        db.close()
+
+
 @dataclass(frozen=True, slots=True)
 class StoredTopic:
     """A topic as the previous build left it."""
@@ -158,6 +191,13 @@ class Store:
         """Close the database connection."""
         self._db.close()
 
+    def leave_wal(self) -> None:
+        """Write the write-ahead log into the file and stop using one (until reopened).
+
+        The file is then complete on its own, to be moved or copied without a ``-wal``.
+        """
+        self._db.execute("PRAGMA journal_mode = DELETE")
+
     def __enter__(self) -> Store:
         return self
 
@@ -187,11 +227,7 @@ class Store:
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer version of the aggregator "
                              f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade it")
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            # One script, one transaction: a migration is applied whole or not at all.
-            self._db.executescript(
-                f"BEGIN IMMEDIATE; {MIGRATIONS[target]}; PRAGMA user_version = {target}; COMMIT;"
-            )
+        migrate(self._db, version, SCHEMA_VERSION)
         if 0 < version < 2:
             self._count_words()
 
@@ -212,14 +248,18 @@ class Store:
     def sync_feeds(self, feeds: Sequence[Feed], now: datetime) -> dict[str, FeedState]:
         """Register new feeds (giving each a slug) and forget feeds no longer listed.
 
-        A blog removed from feeds.yaml is dropped with all its posts: a blogger who asks
-        to leave is gone from the next build. Return the state of every listed feed.
+        A blog removed from feeds.yaml is dropped with all its posts and diamond picks: a
+        blogger who asks to leave is gone from the next build, its published state
+        included. Return the state of every listed feed.
         """
         wanted = {feed.url for feed in feeds}
         with self.transaction() as db:
             known = {row[0]: row[1] for row in db.execute("SELECT url, slug FROM feeds")}
             for url in set(known) - wanted:
                 db.execute("DELETE FROM feeds WHERE url = ?", (url,))
+                # Its diamond picks go too (titles, links, its name): they are published
+                # in the archive, diamonds.xml and the state export (#16).
+                db.execute("DELETE FROM diamonds WHERE feed_url = ?", (url,))
             taken = {slug for url, slug in known.items() if url in wanted}
             for feed in feeds:
                 if feed.url in known:
@@ -321,8 +361,13 @@ class Store:
         need not hold them whole); ``Post.words`` still counts the whole text. With
         ``text_if_unclean``, only posts not cleaned yet (``topic_text`` None) come with
         their text (the topic model's need), the others with ``text`` "".
+
+        A post restored from the published state has no text (the export leaves it out,
+        #16): read whole, its text is then its topic text, the first words of it, cleaned,
+        so feeds.yaml's keyword rules still have its words to match.
         """
-        text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)})"
+        text = ("CASE WHEN text = '' THEN COALESCE(topic_text, '') ELSE text END"
+                if text_chars is None else f"substr(text, 1, {int(text_chars)})")
         if text_if_unclean:
             text = f"CASE WHEN topic_text IS NULL THEN {text} ELSE '' END"
         columns = ", ".join(f"{text} AS text" if c == "text" else c for c in _POST_COLUMNS)
@@ -334,6 +379,10 @@ class Store:
             f"SELECT {columns} FROM posts {where} ORDER BY published DESC, uid", args)
         return [_post(row) for row in rows]
 
+    def post_count(self) -> int:
+        """Return how many posts are stored."""
+        return int(self._db.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
+
     def save_topic_texts(self, texts: Mapping[str, str]) -> None:
         """Store what the topic model reads of posts (uid -> cleaned text)."""
         with self.transaction() as db:
@@ -341,9 +390,13 @@ class Store:
                            ((text, uid) for uid, text in texts.items()))
 
     def forget_topic_texts(self) -> None:
-        """Mark every post's topic text stale: the cleaning changed since it was stored."""
+        """Mark the posts' topic texts stale: the cleaning changed since they were stored.
+
+        A post restored from the published state has no full text to clean again (the
+        export leaves it out, #16): it keeps the words it has until its feed sends it again.
+        """
         with self.transaction() as db:
-            db.execute("UPDATE posts SET topic_text = NULL")
+            db.execute("UPDATE posts SET topic_text = NULL WHERE text != ''")
 
     def delete_posts(self, uids: Iterable[str]) -> None:
         """Forget posts by uid (hidden or filtered out in feeds.yaml), diamond picks included.

@@ -145,4 +145,10 @@ def test_export_is_reproducible_and_restores_to_the_same_data(
     def dump(path: Path) -> list[str]:
         with sqlite3.connect(path) as db:
             return list(db.iterdump())
-    assert dump(copy) == dump(state)
+    published = tmp_path / "published.db"
+    with sqlite3.connect(state) as db:
+        db.execute("VACUUM INTO ?", (str(published),))
+    with sqlite3.connect(published) as db:  # all but the posts' full text (#16)
+        db.execute("UPDATE posts SET text = ''")
+    db.close()
+    assert dump(copy) == dump(published)

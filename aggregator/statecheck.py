@@ -1,0 +1,253 @@
+"""Check that a state file is data this version wrote, not code: before it is restored.
+
+A state export is downloaded from the web at the start of every build, so it is read as
+an attacker's file. SQLite stores code too (triggers, views, virtual tables, default
+expressions, CHECK constraints): an export whose ``posts`` table carries a trigger would
+rewrite every later post and hand the trigger on to every later export. So a candidate
+must have exactly the schema a fresh store of its version has (compared with
+:func:`aggregator.store.fresh_schema`, never a hand-kept list), and every value must
+have the type and shape the aggregator writes: timestamps with a time zone, integers,
+http(s) links, slugs safe as folder names, JSON of the right shape. Anything else is
+refused with the table, column and row at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import AggregatorError
+from .store import SCHEMA_VERSION, fresh_schema, schema_objects
+
+
+class StateFileError(AggregatorError):
+    """A state export could not be read, or is not a usable aggregator database."""
+
+
+Check = Callable[[Any], str | None]  # a problem with a value, or None if it is fine
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")  # store.slugify's alphabet: a safe folder name
+_LANGUAGE = re.compile(r"[A-Za-z0-9_-]{1,35}")
+
+
+def _optional(check: Check) -> Check:
+    return lambda v: None if v is None else check(v)
+
+
+def _text(v: Any) -> str | None:
+    return None if isinstance(v, str) else f"is {_kind(v)}, not text"
+
+
+def _integer(v: Any) -> str | None:
+    return None if isinstance(v, int) else f"is {_kind(v)}, not an integer"
+
+
+def _flag(v: Any) -> str | None:
+    return None if v in (0, 1) and isinstance(v, int) else "is not 0 or 1"
+
+
+def _timestamp(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return f"is {_kind(v)}, not a timestamp"
+    try:
+        when = datetime.fromisoformat(v)
+    except ValueError:
+        return "is not an ISO timestamp"
+    return None if when.tzinfo is not None else "is a timestamp without a time zone"
+
+
+def _day(v: Any) -> str | None:
+    try:
+        date.fromisoformat(v)
+    except (TypeError, ValueError):
+        return "is not a date (YYYY-MM-DD)"
+    return None if len(v) == 10 else "is not a date (YYYY-MM-DD)"
+
+
+def _link(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return f"is {_kind(v)}, not a link"
+    try:
+        parts = urlsplit(v)
+    except ValueError:
+        return "is not a link"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "is not an http(s) link"
+    return None
+
+
+def _link_or_empty(v: Any) -> str | None:
+    return None if v == "" else _link(v)
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> Check:
+    return lambda v: (None if isinstance(v, str) and regex.fullmatch(v) else f"is not {what}")
+
+
+_slug = _pattern(_SLUG, "a slug (a-z, 0-9, -)")
+
+
+def _json(shape: Check) -> Check:
+    def check(v: Any) -> str | None:
+        if not isinstance(v, str):
+            return f"is {_kind(v)}, not JSON"
+        try:
+            data = json.loads(v)
+        except ValueError:
+            return "is not valid JSON"
+        return shape(data)
+    return check
+
+
+def _strings(v: Any) -> str | None:
+    ok = isinstance(v, list) and all(isinstance(x, str) for x in v)
+    return None if ok else "is not a list of strings"
+
+
+def _string_lists(v: Any) -> str | None:
+    ok = isinstance(v, dict) and all(_strings(x) is None for x in v.values())
+    return None if ok else "is not an object of lists of strings"
+
+
+def _topic_model(v: Any) -> str | None:
+    """Check the shape topics.model_to_json writes (its slugs become folder names)."""
+    if not isinstance(v, dict) or not isinstance(v.get("topics"), list):
+        return "is not a stored topic model"
+    for topic in v["topics"]:
+        if not isinstance(topic, dict) or _slug(topic.get("slug")) is not None:
+            return "holds a topic without a valid slug"
+        if (_text(topic.get("label")) or _strings(topic.get("terms"))
+                or _strings(topic.get("posts"))):
+            return f"holds a malformed topic {topic['slug']!r}"
+    return (_strings(v.get("misc")) or _string_lists(v.get("related"))
+            or _string_lists(v.get("duplicates")))
+
+
+_text_or_none = _optional(_text)
+_int_or_none = _optional(_integer)
+_timestamp_or_none = _optional(_timestamp)
+_link_or_none = _optional(_link)
+
+# What each column may hold; a column of the schema missing here is refused (a newer
+# schema must say what its new columns hold). The first column names a row in messages.
+COLUMNS: Mapping[str, Mapping[str, Check]] = {
+    "feeds": {
+        "url": _link, "slug": _slug, "title": _text_or_none, "site": _link_or_none,
+        "description": _text_or_none, "etag": _text_or_none, "last_modified": _text_or_none,
+        "last_fetched": _timestamp_or_none, "last_success": _timestamp_or_none,
+        "last_status": _int_or_none, "last_error": _text_or_none,
+        "consecutive_failures": _integer, "first_seen": _timestamp,
+        "error_kind": _text_or_none, "failing_since": _timestamp_or_none,
+        "max_age": _int_or_none, "redirect_target": _link_or_none, "redirect_count": _integer,
+        "redirect_first_seen": _timestamp_or_none, "moved_to": _link_or_none,
+        "gone_since": _timestamp_or_none,
+    },
+    "posts": {
+        "uid": _text, "feed_url": _link, "guid": _text, "link": _link, "title": _text,
+        "author": _text_or_none, "published": _timestamp, "dated": _flag,
+        "first_seen": _timestamp, "excerpt": _text, "excerpt_html": _text,
+        "link_words": _integer, "text": _text,
+        "language": _optional(_pattern(_LANGUAGE, "a language code")),
+        "words": _int_or_none, "topic_text": _text_or_none,
+    },
+    "topics": {
+        "slug": _slug, "label": _text, "terms": _json(_strings), "post_uids": _json(_strings),
+        "first_seen": _timestamp, "last_seen": _timestamp, "active": _flag,
+    },
+    "diamonds": {
+        "date": _day, "feed_url": _link, "post_uid": _text, "topic": _text_or_none,
+        "reason": _text, "position": _integer, "title": _text, "link": _link_or_empty,
+        "blog_title": _text,
+    },
+    "meta": {"key": _text, "value": _text},
+}
+# Meta values with a shape of their own (others are plain text).
+META: Mapping[str, Check] = {"topics.model": _json(_topic_model)}
+
+
+def check_state(path: Path, source: str) -> int:
+    """Check the candidate state file at ``path``; return its schema version.
+
+    Raise :class:`StateFileError`, naming the problem, if it is not exactly what this
+    version (or an older one) writes. The file is opened read-only and immutable, so
+    checking it runs none of its code and leaves no ``-wal``/``-shm`` file beside it.
+    """
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        try:
+            db.execute("PRAGMA trusted_schema = OFF")
+            check = db.execute("PRAGMA integrity_check").fetchone()[0]
+            if check != "ok":
+                raise StateFileError(f"{source}: the database is damaged: {check}")
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if not 1 <= version <= SCHEMA_VERSION:
+                raise StateFileError(
+                    f"{source}: not a state export this version can read (schema {version}; "
+                    f"this aggregator knows 1 to {SCHEMA_VERSION})")
+            _check_schema(db, version, source)
+            _check_values(db, source)
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as e:
+        raise StateFileError(f"{source}: not a usable SQLite database: {e}") from e
+    return version
+
+
+def _check_schema(db: sqlite3.Connection, version: int, source: str) -> None:
+    expected = fresh_schema(version)
+    found = schema_objects(db)
+    extra = sorted(found - expected)
+    missing = sorted(expected - found)
+    if extra:
+        kind, name, table, _ = extra[0]
+        known = any(e[:3] == (kind, name, table) for e in expected)
+        what = "a different definition of" if known else "an unexpected"
+        raise StateFileError(f"{source}: not a state export this version can read: it has "
+                             f"{what} {kind} {name!r} (on {table!r}); a state file holds "
+                             "only the tables and indexes the aggregator creates")
+    if missing:
+        kind, name, table, _ = missing[0]
+        raise StateFileError(f"{source}: not a state export this version can read: it lacks "
+                             f"the {kind} {name!r} (schema {version})")
+
+
+def _check_values(db: sqlite3.Connection, source: str) -> None:
+    for table, checks in COLUMNS.items():
+        columns = [str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")]
+        unknown = [c for c in columns if c not in checks]
+        if unknown:  # the schema matched, so only a newer version's column can be here
+            raise StateFileError(f"{source}: {table}.{unknown[0]}: no check for this column")
+        row_checks = [checks[c] for c in columns]
+        for row in db.execute(f"SELECT {', '.join(columns)} FROM {table}"):
+            for column, check, value in zip(columns, row_checks, row, strict=True):
+                problem = check(value)
+                if problem is None and table == "meta" and column == "value":
+                    meta_check = META.get(row[0])
+                    problem = meta_check(value) if meta_check else None
+                if problem is not None:
+                    raise StateFileError(f"{source}: {table}.{column} of {_name(row[0])} "
+                                         f"{problem}: {_shown(value)}")
+    broken = db.execute("PRAGMA foreign_key_check").fetchone()
+    if broken is not None:
+        raise StateFileError(f"{source}: {broken[0]} row {broken[1]} refers to a missing "
+                             f"{broken[2]} row")
+
+
+def _kind(v: Any) -> str:
+    return {type(None): "NULL", int: "an integer", float: "a real number", str: "text",
+            bytes: "a blob"}.get(type(v), type(v).__name__)
+
+
+def _name(key: Any) -> str:
+    return repr(key) if isinstance(key, str | int) else "a row"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
