@@ -11,11 +11,14 @@ feed cannot stop a run. Guarantees per feed:
   while the deadline allows; ``Retry-After`` honoured when it fits, else the feed is
   skipped this run; a timeout and any other 4xx are not retried;
 * a maximum body size, counted on the decoded (gzip / deflate / brotli) stream;
-* redirects followed by hand: bounded, loop-detected, and address-checked at every hop;
-  where 301/308 hops lead is reported, so the store can learn a feed's new address;
+* redirects followed by hand: bounded, loop-detected, and checked at every hop
+  (:func:`aggregator.urls.url_problem`: a host name that cannot exist or a URL with
+  credentials is the feed's ``bad_url`` failure, never an exception, and credentials are
+  never sent); where 301/308 hops lead is reported, so the store can learn a feed's new
+  address;
 * only http/https, and never loopback, private, link-local, multicast or reserved
-  addresses (checked after DNS resolution and on the connected socket) unless
-  ``allow_private_hosts`` is set, for tests and local development;
+  addresses unless ``allow_private_hosts`` is set, for tests and local development; the
+  address checked is the address connected to (:mod:`aggregator.netguard`);
 * polite polling: at most once per ``min_interval`` (longer when the feed's
   ``Cache-Control: max-age`` asks, up to a day), and a feed that answered 410 Gone is
   left alone for ``gone_retry``.
@@ -24,10 +27,8 @@ feed cannot stop a run. Guarantees per feed:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import random
 import re
-import socket
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ import httpx
 from . import __version__
 from .errors import FetchError
 from .models import Feed, FeedState, FetchedFeed, FetchResult, NotModified, Skipped
+from .netguard import GuardedTransport, check_url_allowed
+from .urls import redact
 
 PROJECT_URL = "https://github.com/edublogs/edublog-aggregator"
 USER_AGENT = f"edublog-aggregator/{__version__} (+{PROJECT_URL})"
@@ -73,15 +76,17 @@ def make_client(options: FetchOptions) -> httpx.AsyncClient:
     """Return the HTTP client used for feeds: no automatic redirects, our timeouts and UA.
 
     httpx asks for and decodes gzip and deflate, and brotli because the ``brotli``
-    package is a dependency.
+    package is a dependency. Connections go through :class:`GuardedBackend`.
     """
+    limits = httpx.Limits(max_connections=options.concurrency,
+                          max_keepalive_connections=options.concurrency)
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout),
-        limits=httpx.Limits(max_connections=options.concurrency,
-                            max_keepalive_connections=options.concurrency),
+        limits=limits,
         headers={"User-Agent": options.user_agent, "Accept": ACCEPT},
         trust_env=False,
+        transport=GuardedTransport(limits, allow_private=options.allow_private_hosts),
     )
 
 
@@ -265,9 +270,12 @@ async def _get(
     moved_to: str | None = None  # where the leading run of 301/308 hops leads
     permanent_so_far = True
     for _ in range(options.max_redirects + 1):
-        await check_url_allowed(current, allow_private=options.allow_private_hosts)
+        check_url_allowed(current, allow_private=options.allow_private_hosts)
         try:
             request = client.build_request("GET", current, headers=headers)
+        except (httpx.InvalidURL, ValueError) as e:  # what urlsplit accepts, httpx may not
+            raise FetchError("bad_url", f"the address cannot be requested: {e}") from e
+        try:
             response = await client.send(request, stream=True)
         except httpx.TimeoutException as e:
             raise FetchError("timeout", f"{type(e).__name__} talking to "
@@ -275,18 +283,20 @@ async def _get(
         except httpx.HTTPError as e:
             raise FetchError("connection", _describe_http_error(e)) from e
         try:
-            if not options.allow_private_hosts:
-                _check_peer(response, current)
             status = response.status_code
             if status in (301, 302, 303, 307, 308):
                 location = response.headers.get("location")
                 if not location:
                     raise FetchError("http", f"HTTP {status} redirect without a "
                                              "Location header", status=status)
-                target = urljoin(current, location)
+                try:
+                    target = urljoin(current, location.strip())
+                except ValueError as e:  # "http://[::1" and the like
+                    raise FetchError("bad_url", "the redirect's Location is not a usable "
+                                                "address", status=status) from e
                 if target in seen:
                     raise FetchError("redirect_loop", "redirect loop: " + " -> ".join(
-                        [*seen, target]), status=status)
+                        map(redact, [*seen, target])), status=status)
                 seen.append(target)
                 current = target
                 permanent_so_far = permanent_so_far and status in PERMANENT_REDIRECTS
@@ -314,7 +324,7 @@ async def _get(
         finally:
             await response.aclose()
     raise FetchError("too_many_redirects", f"more than {options.max_redirects} redirects: "
-                     + " -> ".join(seen))
+                     + " -> ".join(map(redact, seen)))
 
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
@@ -368,63 +378,6 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     except httpx.HTTPError as e:
         raise FetchError("connection", _describe_http_error(e)) from e
     return b"".join(chunks)
-
-
-async def check_url_allowed(url: str, *, allow_private: bool) -> None:
-    """Raise :class:`FetchError` unless ``url`` is http(s) on a public address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise FetchError("refused", f"only http and https are fetched, not {parts.scheme!r}")
-    host = parts.hostname
-    if not host:
-        raise FetchError("refused", f"no host name in {url!r}")
-    if allow_private:
-        return
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            addresses = [ipaddress.ip_address(a) for a in await resolve(host, port)]
-        except socket.gaierror as e:
-            raise FetchError("dns", f"cannot resolve {host}: {e.strerror}") from e
-    for address in addresses:
-        if not is_public_address(address):
-            raise FetchError("refused", f"{host} resolves to {address}, a non-public address; "
-                                        "use --allow-private-hosts for local testing")
-
-
-async def resolve(host: str, port: int) -> list[str]:
-    """Return the addresses ``host`` resolves to (a seam: tests replace it)."""
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
-
-
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Return whether ``address`` is a public unicast address we may fetch from."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return bool(address.is_global) and not (address.is_multicast or address.is_reserved
-                                            or address.is_link_local or address.is_private
-                                            or address.is_loopback or address.is_unspecified)
-
-
-def _check_peer(response: httpx.Response, url: str) -> None:
-    """Re-check the address actually connected to (defeats DNS rebinding between checks)."""
-    stream = response.extensions.get("network_stream")
-    if stream is None:
-        return
-    peer = stream.get_extra_info("server_addr")
-    if not peer:
-        return
-    try:
-        address = ipaddress.ip_address(peer[0])
-    except ValueError:
-        return
-    if not is_public_address(address):
-        raise FetchError("refused", f"{urlsplit(url).hostname} connected to {address}, a "
-                                    "non-public address")
 
 
 def _describe_http_error(error: httpx.HTTPError) -> str:

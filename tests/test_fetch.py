@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from aggregator import build as build_module
-from aggregator import fetch
+from aggregator import fetch, netguard
 from aggregator.cli import main
 from aggregator.errors import FetchError
 from aggregator.fetch import FetchOptions, fetch_feed, make_client, skip_reason
@@ -241,7 +241,7 @@ def test_public_looking_name_resolving_to_loopback_is_refused(
         feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
     async def fake_resolve(host: str, port: int) -> list[str]:
         return ["127.0.0.1"] if host == "feeds.example.org" else ["93.184.216.34"]
-    monkeypatch.setattr(fetch, "resolve", fake_resolve)
+    monkeypatch.setattr(netguard, "resolve", fake_resolve)
     port = feed_server.base.rsplit(":", 1)[1]
     feed_server.serve("/feed.xml", BODY)
     error = error_of(fetch_one(f"http://feeds.example.org:{port}/feed.xml",
