@@ -10,10 +10,12 @@ links, ``atom:link rel=self``) use ``base_url``.
 from __future__ import annotations
 
 import functools
+import glob
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +30,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import __version__, syndication
+from . import __version__, guard, syndication
 from .fairness import Ledger
 from .fairness import chart as fairness_chart
 from .health import for_how_long, health_record
@@ -109,11 +111,18 @@ class StagedSite:
 
 
 def write_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -> StagedSite:
-    """Write every page and feed of ``content`` into a new folder beside ``out_dir``."""
+    """Write every page and feed of ``content`` into a new folder beside ``out_dir``.
+
+    Whatever the records say, only http(s) links and text without bidi controls are
+    written (:func:`guarded`).
+    """
+    content, report = guarded(content, report)
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(out)
     key = pages_key(content)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    # The build's process id in the name: a later build knows a folder left by one killed.
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-{os.getpid()}-", dir=out.parent))
     try:
         if _previous_pages_key(out) == key:
             # Nothing a page shows has changed since the site in `out` was written (a
@@ -128,6 +137,66 @@ def write_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def guarded(content: SiteContent, report: BuildReport) -> tuple[SiteContent, BuildReport]:
+    """Return ``content`` and ``report`` as they may be written (:mod:`aggregator.guard`).
+
+    A post whose link is not http(s) is left out of every page and feed (a post is only
+    shown as a link to the original); so is a blog whose feed URL is not, and a past
+    pick whose links are not. A blog's site link that is not http(s) is not shown.
+    """
+    blogs = [b for b in map(guard.blog, content.blogs) if b is not None]
+    listed = {b.url for b in blogs}
+    posts = [p for p in map(guard.post, content.posts) if p is not None and p.feed_url in listed]
+    shown = {p.uid for p in posts}
+    ledger = content.ledger and replace(content.ledger, rows=tuple(
+        replace(row, blog=b) for row in content.ledger.rows
+        if (b := guard.blog(row.blog)) is not None))
+    content = replace(
+        content, blogs=blogs, posts=posts, topics=[guard.topic(t) for t in content.topics],
+        diamonds=[guard.diamond(d) for d in content.diamonds if d.post_uid in shown],
+        history=[f for f in map(guard.feature, content.history) if f is not None],
+        dissolved=[guard.stored_topic(t) for t in content.dissolved], ledger=ledger)
+    report = replace(
+        report, topics=tuple(guard.topic(t) for t in report.topics),
+        diamonds=tuple(guard.diamond(d) for d in report.diamonds if d.post_uid in shown),
+        feeds=tuple(replace(f, reason=guard.plain(f.reason)) for f in report.feeds),
+        health=tuple(guard.health(h) for h in report.health))
+    return content, report
+
+
+# After ".site-": "PID-" and mkdtemp's 8 characters, "old-PID" (_swap_in), or, from
+# versions before the pid was in the name, the 8 characters alone.
+_STAGING = re.compile(r"(?P<pid>\d+)-[a-z0-9_]{8}|old-(?P<old>\d+)|[a-z0-9_]{8}")
+
+
+def remove_stale_staging(out: Path) -> None:
+    """Remove the staging folders (``.site-PID-*``, ``.site-old-PID``) of dead builds.
+
+    A build killed before its swap leaves its folder beside ``out``; a build still
+    running (its process alive) keeps its own.
+    """
+    prefix = f".{out.name}-"
+    for entry in out.parent.glob(f"{glob.escape(prefix)}*"):
+        name = _STAGING.fullmatch(entry.name[len(prefix):])
+        if name is None or not entry.is_dir() or entry.is_symlink():
+            continue  # not a staging folder of this site (another site's: .site-2-...)
+        pid = name.group("pid") or name.group("old")
+        if pid is None or not _alive(int(pid)):  # no pid: left by a version before this one
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
 
 
 PageWriter = Callable[..., None]

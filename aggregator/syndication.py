@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
+from .guard import is_web_link
+
 ATOM = "http://www.w3.org/2005/Atom"
 DC = "http://purl.org/dc/elements/1.1/"
 # Prefixes are written literally ("atom:link", with its xmlns declared on the root) rather
@@ -82,14 +84,14 @@ def rss(channel: Channel, items: Sequence[Item]) -> bytes:
                                            "type": "application/rss+xml"})
     ET.SubElement(ch, "lastBuildDate").text = _rfc822(channel.updated)
     ET.SubElement(ch, "generator").text = "edublog-aggregator"
-    for item in items:
+    for item in _web_items(items):
         node = ET.SubElement(ch, "item")
         ET.SubElement(node, "title").text = _rss_title(item.title)
         ET.SubElement(node, "link").text = item.link
         ET.SubElement(node, "guid", {"isPermaLink": "false"}).text = item.id
         ET.SubElement(node, "pubDate").text = _rfc822(item.published)
         ET.SubElement(node, "dc:creator").text = item.author
-        if item.source_title and item.source_url:
+        if item.source_title and item.source_url and is_web_link(item.source_url):
             ET.SubElement(node, "source", {"url": item.source_url}).text = item.source_title
         # RSS readers take a description as HTML: escape the text so "<b>" in a post
         # about HTML reads as the characters, never as markup.
@@ -126,7 +128,7 @@ def atom(channel: Channel, items: Sequence[Item]) -> bytes:
     author = ET.SubElement(root, "author")
     ET.SubElement(author, "name").text = "Edublogs by topic"
     ET.SubElement(root, "generator").text = "edublog-aggregator"
-    for item in items:
+    for item in _web_items(items):
         entry = ET.SubElement(root, "entry")
         ET.SubElement(entry, "title", {"type": "text"}).text = item.title
         ET.SubElement(entry, "link", {"rel": "alternate", "href": item.link,
@@ -136,7 +138,7 @@ def atom(channel: Channel, items: Sequence[Item]) -> bytes:
         ET.SubElement(entry, "updated").text = _rfc3339(item.published)
         who = ET.SubElement(entry, "author")
         ET.SubElement(who, "name").text = item.author
-        if item.source_title and item.source_url:
+        if item.source_title and item.source_url and is_web_link(item.source_url):
             source = ET.SubElement(entry, "source")
             ET.SubElement(source, "title").text = item.source_title
             ET.SubElement(source, "link", {"rel": "self", "href": item.source_url})
@@ -153,8 +155,10 @@ def opml(title: str, outlines: Sequence[Outline], *, created: datetime) -> bytes
     ET.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
     body = ET.SubElement(root, "body")
     for o in outlines:
+        if not is_web_link(o.xml_url):
+            continue  # a subscription list of feeds: one that is not http(s) is no entry
         attrs = {"type": "rss", "text": o.title, "title": o.title, "xmlUrl": o.xml_url}
-        if o.html_url:
+        if o.html_url and is_web_link(o.html_url):
             attrs["htmlUrl"] = o.html_url
         if o.language:
             attrs["language"] = o.language
@@ -162,6 +166,11 @@ def opml(title: str, outlines: Sequence[Outline], *, created: datetime) -> bytes
             attrs["description"] = o.description
         ET.SubElement(body, "outline", attrs)
     return _serialize(root)
+
+
+def _web_items(items: Sequence[Item]) -> list[Item]:
+    """Return the items whose link is http(s): the others are left out, whatever made them."""
+    return [item for item in items if is_web_link(item.link)]
 
 
 def _serialize(root: ET.Element) -> bytes:

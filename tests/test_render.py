@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import feedparser
+import pytest
+
+from aggregator import render
+from aggregator.cli import main
 from aggregator.models import Blog, BuildReport, Post, Topic
 from aggregator.render import SiteContent, render_site
 
+from .conftest import FeedServer
+from .fakes import feeds_yaml
+from .test_build import DAY, build, serve_three_blogs
+
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _blog(n: int) -> Blog:
@@ -61,18 +74,16 @@ def test_404_page_uses_absolute_links(tmp_path: Path) -> None:
     assert 'href="https://example.org/sub/topics/index.html"' in page
 
 
-def test_a_failed_render_leaves_the_previous_site(tmp_path: Path) -> None:
+def test_a_failed_render_leaves_the_previous_site(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     site = _render(tmp_path, _posts(3), [], [])
     before = (site / "index.html").read_text()
-    broken = _posts(3) + [Post(feed_url="https://unknown.example/feed", guid="x",
-                               link="https://unknown.example/x", title="Orphan",
-                               published=NOW, excerpt="", text="")]
-    try:
-        _render(tmp_path, broken, [], [])  # a post whose blog is unknown: render fails
-    except KeyError:
-        pass
-    else:
-        raise AssertionError("expected the render to fail")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+    monkeypatch.setattr(render, "_write_feeds", fail)  # half the pages are written by then
+    with pytest.raises(OSError):
+        _render(tmp_path, _posts(4), [], [])
     assert (site / "index.html").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temporary left behind
 
@@ -134,3 +145,49 @@ def test_the_pages_key_ignores_what_changes_at_every_fetch() -> None:
     assert pages_key(content(failing)) != pages_key(content(blogs))  # its page shows it
     edited = [replace(posts[0], title="A new title"), *posts[1:]]
     assert pages_key(replace(content(blogs), posts=edited)) != pages_key(content(blogs))
+
+
+def test_only_web_links_and_no_bidi_controls_reach_pages_and_feeds(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    """Whatever the state holds (#13): a real build, then a state changed behind its back."""
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(serve_three_blogs(feed_server)))
+    assert build(tmp_path) == 0
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        db.execute("UPDATE posts SET link = 'javascript:alert(1)', title = 'Hostile post' "
+                   "WHERE uid = (SELECT uid FROM posts ORDER BY uid LIMIT 1)")
+        db.execute("UPDATE posts SET title = 'RTL \u202egnp.exe', author = 'A\u2066B' "
+                   "WHERE uid = (SELECT uid FROM posts ORDER BY uid LIMIT 1 OFFSET 1)")
+        db.execute("UPDATE feeds SET site = 'javascript:alert(2)', title = 'Blog \u202dX'")
+        db.execute("UPDATE diamonds SET link = 'data:text/html,x' WHERE position = 0")
+        db.execute("UPDATE diamonds SET reason = 'Because \u202e' WHERE position = 1")
+    db.close()
+    # The same day again: no feed is fetched (--min-interval), the pages come from the state.
+    assert main(["build", "--feeds", str(tmp_path / "feeds.yaml"), "--out",
+                 str(tmp_path / "site"), "--state", str(tmp_path / "state.db"),
+                 "--date", DAY, "--allow-private-hosts"]) == 0
+    written = [p for p in (tmp_path / "site").rglob("*")
+               if p.is_file() and p.suffix in (".html", ".xml", ".opml", ".json")]
+    assert len(written) > 10
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        assert "javascript:" not in text and "data:text" not in text, path
+        assert not BIDI_CONTROLS.intersection(text), path
+    feed = feedparser.parse((tmp_path / "site" / "feed.xml").read_bytes())
+    titles = {e.title for e in feed.entries}
+    assert "Hostile post" not in titles  # a post is shown only as a link to the original
+    assert "RTL gnp.exe" in titles and len(titles) == 23
+    blogs = (tmp_path / "site" / "blogs" / "index.html").read_text()
+    assert "Blog X" in blogs
+
+
+def test_a_killed_builds_staging_folders_are_removed_by_the_next(tmp_path: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a process id no one has now: a build killed with -9
+    left = [f".site-{dead.pid}-abcd_123", f".site-old-{dead.pid}", ".site-k2j3h4l5"]
+    kept = [f".site-{os.getppid()}-abcdefgh",  # a build still running beside this one
+            ".site-2-backup", "site-2", ".sites"]  # not this site's staging folders
+    for name in left + kept:
+        (tmp_path / name / "topics").mkdir(parents=True)
+        (tmp_path / name / "index.html").write_text("old")
+    _render(tmp_path, _posts(3), [], [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, "site"])

@@ -1,0 +1,89 @@
+"""Check what is about to be written to a page or feed, whatever the state says (#13).
+
+The state is restored from a download and feeds come from anyone, so render does not
+trust the records it is given: a link that is not http(s) is never written (a post with
+one is left out of every page and feed; a blog's site link, a past pick without a good
+link are dropped), and bidirectional control characters are removed from every text,
+so ``RTL \\u202egnp.exe`` cannot read as "RTL exe.png" nor reorder what follows it.
+Pure functions from records to records.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from .models import Blog, Diamond, FeedHealth, Post, Topic
+from .store import Feature, StoredTopic
+
+# U+061C, U+200E/F (marks), U+202A-E (embeddings, overrides), U+2066-9 (isolates).
+# TODO(#13): use text.py's function once it lands there (H4); this is the same set.
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def is_web_link(url: str | None) -> bool:
+    """Return whether ``url`` is an absolute http(s) link to a host: safe as an ``href``."""
+    if not url or url != url.strip():
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc) and (
+        not any(c in url for c in "\\\x00\t\r\n"))
+
+
+def plain(text: str) -> str:
+    """Return ``text`` without bidirectional control characters."""
+    return _BIDI_CONTROLS.sub("", text) if text else text
+
+
+def _plain_or_none(text: str | None) -> str | None:
+    return None if text is None else plain(text)
+
+
+def post(p: Post) -> Post | None:
+    """Return ``p`` fit to show, or None if its link is not http(s) (then it is left out)."""
+    if not is_web_link(p.link):
+        return None
+    return replace(p, title=plain(p.title), author=_plain_or_none(p.author),
+                   excerpt=plain(p.excerpt), excerpt_html=plain(p.excerpt_html))
+
+
+def blog(b: Blog) -> Blog | None:
+    """Return ``b`` fit to show (no site link unless http(s)); None if its feed is not."""
+    if not is_web_link(b.url):
+        return None
+    return replace(b, title=plain(b.title), author=_plain_or_none(b.author),
+                   description=_plain_or_none(b.description),
+                   site=b.site if is_web_link(b.site) else None,
+                   tags=tuple(plain(t) for t in b.tags))
+
+
+def feature(f: Feature) -> Feature | None:
+    """Return a past pick fit to show, or None if its links are not http(s)."""
+    if not is_web_link(f.feed_url) or (f.link and not is_web_link(f.link)):
+        return None
+    return replace(f, title=plain(f.title), blog_title=plain(f.blog_title),
+                   reason=plain(f.reason))
+
+
+def topic(t: Topic) -> Topic:
+    """Return ``t`` with plain label and terms."""
+    return replace(t, label=plain(t.label), terms=tuple(plain(x) for x in t.terms))
+
+
+def stored_topic(t: StoredTopic) -> StoredTopic:
+    """Return a dissolved topic with a plain label."""
+    return replace(t, label=plain(t.label), terms=tuple(plain(x) for x in t.terms))
+
+
+def diamond(d: Diamond) -> Diamond:
+    """Return today's pick with a plain reason."""
+    return replace(d, reason=plain(d.reason))
+
+
+def health(h: FeedHealth) -> FeedHealth:
+    """Return a feed's health with plain title and error (they come from feeds and servers)."""
+    return replace(h, title=plain(h.title), last_error=_plain_or_none(h.last_error))
