@@ -27,6 +27,7 @@ from .fetch import FetchOptions, fetch_feed, make_client
 from .models import Config, Feed, FetchedFeed, ParsedFeed
 from .parse import parse_feed
 from .text import markup_events
+from .urls import redact, url_problem
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 COMMON_PATHS = ("feed/", "rss.xml", "atom.xml", "index.xml", "feed.xml", "rss/",
@@ -105,11 +106,11 @@ async def discover_feed(client: httpx.AsyncClient, url: str,
     try:
         page = await download(client, url, options)
     except FetchError as e:
-        raise DiscoveryError(f"cannot fetch {url}: {e}") from e
+        raise DiscoveryError(f"cannot fetch {redact(url)}: {e}") from e
     first = read_feed(page)
     if first.ok:
         return first
-    tried = [f"{url}: {first.problem}"]
+    tried = [f"{redact(url)}: {first.problem}"]
     candidates = autodiscovered(page) if looks_like_html(page) else []
     candidates += [c for c in common_candidates(page.final_url) if c not in candidates]
     for candidate in candidates:
@@ -118,7 +119,7 @@ async def discover_feed(client: httpx.AsyncClient, url: str,
         check = await check_feed(client, candidate, options)
         if check.ok:
             return check
-        tried.append(f"{candidate}: {check.problem}")
+        tried.append(f"{redact(candidate)}: {check.problem}")
     raise DiscoveryError("no feed found. Tried:\n  " + "\n  ".join(tried)
                          + "\nPass the feed's own address (often ending in /feed/ or .xml).")
 
@@ -205,6 +206,9 @@ async def add_blog(feeds_path: str, url: str, options: FetchOptions, *,
                    client: httpx.AsyncClient | None = None) -> Added:
     """Find the feed of ``url`` and append it to feeds.yaml; refuse blogs already listed."""
     config = load_config(feeds_path)  # an invalid file is reported before any download
+    problem = url_problem(url.strip())
+    if problem:  # the rules of feeds.yaml, checked before anything is sent
+        raise DiscoveryError(f"{redact(url)} {problem}; nothing was added")
     _refuse_listed(config, url, feeds_path)
     async with (client or make_client(options)) as http:
         check = await discover_feed(http, url, options)
@@ -214,8 +218,8 @@ async def add_blog(feeds_path: str, url: str, options: FetchOptions, *,
     fields: dict[str, str | date] = {"url": check.url}
     if feed.title:
         fields["title"] = feed.title
-    if feed.site and feed.site != check.url:
-        fields["site"] = feed.site
+    if feed.site and feed.site != check.url and not url_problem(feed.site):
+        fields["site"] = feed.site  # a feed's <link> with credentials or junk is left out
     if feed.language and LANGUAGE_CODE.match(feed.language):
         fields["language"] = feed.language
     fields["added"] = today or datetime.now(UTC).date()

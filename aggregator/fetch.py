@@ -42,7 +42,7 @@ from . import __version__
 from .errors import FetchError
 from .models import Feed, FeedState, FetchedFeed, FetchResult, NotModified, Skipped
 from .netguard import GuardedTransport, check_url_allowed
-from .urls import redact
+from .urls import redact, split_url
 
 PROJECT_URL = "https://github.com/edublogs/edublog-aggregator"
 USER_AGENT = f"edublog-aggregator/{__version__} (+{PROJECT_URL})"
@@ -122,7 +122,8 @@ class HostLimiter:
 
     def host(self, url: str) -> asyncio.Semaphore:
         """Return the semaphore of ``url``'s host."""
-        name = (urlsplit(url).hostname or "").lower()
+        parts = split_url(url)  # None for a malformed URL: it fails as bad_url, unlimited
+        name = (parts.hostname or "") if parts else ""
         if name not in self._hosts:
             self._hosts[name] = asyncio.Semaphore(self._per_host)
         return self._hosts[name]
@@ -280,6 +281,11 @@ async def _get(
         except httpx.TimeoutException as e:
             raise FetchError("timeout", f"{type(e).__name__} talking to "
                                         f"{urlsplit(current).hostname}") from e
+        except httpx.RemoteProtocolError as e:
+            if "location" in str(e).lower():  # httpx parses a redirect's target itself
+                raise FetchError("bad_url", "the redirect's Location is not a usable "
+                                            "address") from e
+            raise FetchError("connection", _describe_http_error(e)) from e
         except httpx.HTTPError as e:
             raise FetchError("connection", _describe_http_error(e)) from e
         try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from aggregator import netguard
 from aggregator.cli import main
 from aggregator.config import load_config, yaml_scalar
 
@@ -153,3 +155,65 @@ def test_yaml_scalar_round_trips(value: str) -> None:
 
     text = f"key: {yaml_scalar(value)}\n"
     assert yaml.safe_load(text) == {"key": " ".join(value.split())}
+
+
+# -- hostile addresses (#13) ----------------------------------------------------------------
+
+SECRET = "s3cr3t-Pa55"
+
+
+def test_add_refuses_credentials_before_any_request(
+        feeds: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]) -> None:
+    url = feed_server.serve("/feed.xml", blog().rss()).replace("http://", f"http://me:{SECRET}@")
+    assert add(feeds, url) == 1
+    assert "user name or password" in capsys.readouterr().err
+    assert feed_server.requests == []
+    assert feeds.read_bytes() == EXISTING.encode()
+
+
+def test_add_never_follows_an_announced_feed_with_credentials(
+        feeds: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]) -> None:
+    host = feed_server.base.removeprefix("http://")
+    feed_server.serve("/members/feed.rss", blog().rss())  # not one of the usual paths
+    home = feed_server.serve("/", html(
+        '<link rel="alternate" type="application/rss+xml" '
+        f'href="http://me:{SECRET}@{host}/members/feed.rss">'), content_type="text/html")
+    assert add(feeds, home) == 1
+    err = capsys.readouterr().err
+    assert "no feed found" in err and SECRET not in err
+    assert feed_server.hits("/members/feed.rss") == []
+    assert not any("authorization" in headers for _, headers in feed_server.requests)
+    assert feeds.read_bytes() == EXISTING.encode()
+
+
+@pytest.mark.parametrize("url", ["http://a..example/", "http://" + "a" * 64 + ".example/"])
+def test_add_reports_an_impossible_host_name(feeds: Path, url: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["add", url, "--feeds", str(feeds)]) == 1
+    assert "host name that cannot exist" in capsys.readouterr().err
+    assert feeds.read_bytes() == EXISTING.encode()
+
+
+def test_add_survives_a_page_announcing_an_impossible_host(
+        feeds: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    real = netguard.is_public_address  # the local server stands for a public blog
+    monkeypatch.setattr(netguard, "is_public_address",
+                        lambda a: a == ipaddress.ip_address("127.0.0.1") or real(a))
+    home = feed_server.serve("/", html(
+        '<link rel="alternate" type="application/rss+xml" href="http://a..example/feed">'),
+        content_type="text/html")
+    assert main(["add", home, "--feeds", str(feeds)]) == 1
+    err = capsys.readouterr().err
+    assert "no feed found" in err and "http://a..example/feed: cannot fetch it: bad_url" in err
+    assert feeds.read_bytes() == EXISTING.encode()
+
+
+def test_add_leaves_out_a_site_link_with_credentials(feeds: Path,
+                                                     feed_server: FeedServer) -> None:
+    doc = blog("Rivera")
+    doc.site = f"https://me:{SECRET}@rivera.example/"
+    url = feed_server.serve("/feed.xml", doc.rss())
+    assert add(feeds, url) == 0
+    text = appended(feeds)
+    assert "title: Rivera" in text and SECRET not in text and "site:" not in text

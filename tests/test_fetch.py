@@ -270,6 +270,28 @@ def test_redirect_to_a_private_address_is_refused(target: str) -> None:
     assert seen == ["http://93.184.216.34/feed"]  # the private target was never asked
 
 
+@pytest.mark.parametrize("location", [
+    "http://[::1/feed",  # urlsplit raises ValueError
+    "http://exa\x01mple.org/feed",  # httpx raises InvalidURL
+    "http://example.org:99999/feed",
+    "http://intranet/feed",  # a bare name only the local network resolves
+])
+def test_a_malformed_redirect_or_stored_address_is_the_feeds_bad_url(location: str) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(302, headers={"Location": location})
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    error = error_of(fetch_one("http://93.184.216.34/feed", client=client,
+                               allow_private_hosts=False))
+    assert error.kind == "bad_url" and seen == ["http://93.184.216.34/feed"]
+    # The same address stored as where the feed moved (a state is downloaded: untrusted).
+    moved = FeedState(url="https://blog.example/feed", slug="b", moved_to=location)
+    result = fetch_one("https://blog.example/feed", moved, allow_private_hosts=False)
+    assert error_of(result).kind == "bad_url"
+
+
 # -- whole builds: state across runs ------------------------------------------------------
 
 def build(tmp_path: Path, day: str, *extra: str) -> dict:  # type: ignore[type-arg]
