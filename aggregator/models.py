@@ -164,6 +164,7 @@ class ParsedFeed:
     description: str | None
     language: str | None
     posts: tuple[Post, ...]
+    unlinked: int = 0  # entries skipped: no http(s) address a reader could follow
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar
 import hashlib
 import html
-import io
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -21,11 +20,9 @@ import feedparser
 from .errors import ParseError
 from .models import ParsedFeed, Post
 from .sanitize import excerpt_html
-from .text import excerpt, html_to_text, markup_events
+from .saxdriver import read_feed
+from .text import excerpt, html_to_text, markup_events, strip_bidi
 from .textclean import topic_texts
-
-# feedparser reads XML with the first SAX driver of this list it can import.
-feedparser.api.PREFERRED_XML_PARSERS = ["aggregator.saxdriver"]
 
 EXCERPT_CHARS = 400  # text characters of the HTML excerpt shown on pages
 MAX_POSTS_PER_FEED = 500  # a feed with more is a dump, not a blog; keep the newest
@@ -50,15 +47,11 @@ def parse_feed(
     headers = {"content-location": final_url or feed_url}
     if content_type:
         headers["content-type"] = content_type
-    # A file-like object, never bytes or str: feedparser would treat those as a URL or a path.
-    # feedparser's own HTML sanitiser and link resolver are off: they were two thirds of
-    # its CPU time, and nothing here shows its HTML. Text goes through html_to_text (no
-    # markup survives), excerpts through the nh3 allow-list, which resolves their links.
     try:
-        data = feedparser.parse(io.BytesIO(body), response_headers=headers,
-                                sanitize_html=False, resolve_relative_uris=False)
+        read = read_feed(body, headers)
     except Exception as e:  # noqa: BLE001 - feedparser promises not to raise, but guard the run
         raise ParseError(f"the feed could not be read: {e}") from e
+    data = read.data
 
     feed_info: Any = data.get("feed", {})
     entries = data.get("entries", [])
@@ -69,9 +62,14 @@ def parse_feed(
     feed_language = language or _clean(feed_info.get("language")) or None
     posts: list[Post] = []
     seen: set[str] = set()
+    unlinked = 0
     for entry in entries:
-        post = _make_post(entry, feed_url=feed_url, site=site, now=now, language=feed_language)
-        if post is None or post.guid in seen:
+        post = _make_post(entry, feed_url=feed_url, site=site, now=now, language=feed_language,
+                          made_absolute=read.made_absolute)
+        if post is None:
+            unlinked += 1
+            continue
+        if post.guid in seen:
             continue
         seen.add(post.guid)
         posts.append(post)
@@ -84,14 +82,15 @@ def parse_feed(
     # are the blog's, so the lines most of them repeat (a signature) are dropped.
     posts = [replace(p, topic_text=t) for p, t in zip(posts, topic_texts(posts), strict=True)]
 
-    title = html_to_text(_clean(feed_info.get("title"))) or None
-    subtitle = html_to_text(_clean(feed_info.get("subtitle"))) or None
+    title = strip_bidi(html_to_text(_clean(feed_info.get("title")))) or None
+    subtitle = strip_bidi(html_to_text(_clean(feed_info.get("subtitle")))) or None
     return ParsedFeed(
         title=title,
         site=site,
         description=excerpt(subtitle, max_chars=280) if subtitle else None,
         language=feed_language,
         posts=tuple(posts),
+        unlinked=unlinked,
     )
 
 
@@ -119,29 +118,27 @@ def _not_a_feed_reason(body: bytes, data: Any) -> str:
 
 
 def _make_post(
-    entry: Any, *, feed_url: str, site: str | None, now: datetime, language: str | None
+    entry: Any, *, feed_url: str, site: str | None, now: datetime, language: str | None,
+    made_absolute: frozenset[str] = frozenset(),
 ) -> Post | None:
+    """Return the entry as a post, or None if it has no address a reader could follow."""
+    link = _entry_link(entry, site or feed_url, made_absolute)
+    if link is None:
+        return None
     content_html = _best_content(entry)
     summary_html = _clean(entry.get("summary"))
-    text = html_to_text(content_html or summary_html)
+    text = strip_bidi(html_to_text(content_html or summary_html))
     # Without a content body, text already is the summary's text: do not parse it twice.
-    summary_text = html_to_text(summary_html) if summary_html and content_html else text
+    summary_text = (strip_bidi(html_to_text(summary_html)) if summary_html and content_html
+                    else text)
 
-    link = _http_url(entry.get("link"), site or feed_url)
-    raw_id = _clean(entry.get("id")) or None
-    if link is None and raw_id:
-        link = _http_url(raw_id, site or feed_url)
-    if link is None:
-        link = site
-    if link is None:
-        return None  # nothing a reader could follow
-
-    title = html_to_text(_clean(entry.get("title")))
+    title = strip_bidi(html_to_text(_clean(entry.get("title"))))
     if not title:
         words = text.split()
         title = " ".join(words[:10]) + ("…" if len(words) > 10 else "") if words else "(untitled)"
 
     published, dated = _entry_date(entry, now)
+    raw_id = _clean(entry.get("id")) or None
     guid = raw_id or _clean(entry.get("link")) or hashlib.sha1(
         f"{title}\n{entry.get('published', '')}".encode()
     ).hexdigest()
@@ -161,13 +158,26 @@ def _make_post(
         published=published,
         dated=dated,
         excerpt=excerpt(summary_text or text),
-        excerpt_html=excerpt_html(summary_html or content_html, max_chars=EXCERPT_CHARS,
-                                  base=link),
+        excerpt_html=strip_bidi(excerpt_html(summary_html or content_html,
+                                             max_chars=EXCERPT_CHARS, base=link)),
         text=text[:100_000],
-        author=html_to_text(author)[:200] or None if author else None,
+        author=strip_bidi(html_to_text(author))[:200] or None if author else None,
         language=_clean(entry.get("language")) or language,
         link_words=link_words(content_html or summary_html),
     )
+
+
+def _entry_link(entry: Any, base: str, made_absolute: frozenset[str]) -> str | None:
+    """Return the post's address: its link, or a guid that is an absolute http(s) URL.
+
+    feedparser copies a guid without ``isPermaLink="false"`` into the entry's link when
+    it has none, resolved against the feed's address: ``g1`` became ``https://host/g1``,
+    a page that was never the post. Such a guid counts only if it was absolute.
+    """
+    value = entry.get("link")
+    if entry.get("guidislink") and value in made_absolute:
+        return None
+    return _http_url(value, base)
 
 
 def _best_content(entry: Any) -> str:

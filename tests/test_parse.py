@@ -66,9 +66,9 @@ def test_relative_links_are_resolved_against_the_feed() -> None:
             b"<link>https://blog.example/</link><item><title>x</title><link>/posts/x/</link>"
             b"</item><item><title>js</title><link>javascript:alert(1)</link></item>"
             b"</channel></rss>")
-    posts = {p.title: p for p in parse(body)}
-    assert posts["x"].link == "https://blog.example/posts/x/"
-    assert posts["js"].link == "https://blog.example/"  # never a javascript: link
+    feed = parse_feed(body, feed_url=URL, now=NOW)
+    assert [(p.title, p.link) for p in feed.posts] == [("x", "https://blog.example/posts/x/")]
+    assert feed.unlinked == 1  # never a javascript: link, nor one made up
 
 
 def test_links_in_excerpts_are_resolved_against_the_post() -> None:
@@ -155,17 +155,14 @@ def test_posts_come_cleaned_for_the_topic_model() -> None:
     assert all("oakwood" not in p.topic_text and p.text.endswith("Oakwood.") for p in posts)
 
 
-def test_buffered_xml_text_parses_as_the_standard_driver_does(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """feedparser reads with aggregator.saxdriver: text in one piece, the same result."""
-    import xml.sax
+def test_buffered_xml_text_parses_as_feedparser_parse_does() -> None:
+    """read_feed (our SAX driver, text in one piece) gives what feedparser.parse gives."""
+    import io
 
     import feedparser
 
-    from aggregator.saxdriver import BUFFER_CHARS, BufferedExpatParser
+    from aggregator.saxdriver import BUFFER_CHARS, read_feed
 
-    assert isinstance(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS),
-                      BufferedExpatParser)
     long = "Fractions &amp; decimals, caf\u00e9 &#233;l\u00e8ves &lt;3. " * (BUFFER_CHARS // 40)
     doc = FeedDoc("Tom &amp; Jerry's <blog>", "https://blog.example/", [
         Entry(f"Post {i} &amp; more", f"https://blog.example/{i}/", NOW - timedelta(days=i),
@@ -173,9 +170,13 @@ def test_buffered_xml_text_parses_as_the_standard_driver_does(
         for i in range(3)])
     body = doc.rss().replace(b"<description>A test blog</description>",
                              b"<description><![CDATA[Cats & <b>dogs</b>]]></description>")
+    headers = {"content-location": URL, "content-type": "application/rss+xml"}
+    ours = read_feed(body, headers).data
+    theirs = feedparser.parse(io.BytesIO(body), response_headers=headers,
+                              sanitize_html=False, resolve_relative_uris=False)
+    assert not ours.bozo
+    assert ours.entries == theirs.entries and ours.feed == theirs.feed
     buffered = parse_feed(body, feed_url=URL, now=NOW)
-    monkeypatch.setattr(feedparser.api, "PREFERRED_XML_PARSERS", [])  # the stdlib driver
-    assert parse_feed(body, feed_url=URL, now=NOW) == buffered
     assert buffered.posts[0].title == "Post 0 & more"
     assert "caf\u00e9 élèves <3." in buffered.posts[0].text
 
@@ -228,3 +229,94 @@ def test_broken_responses_are_parse_errors(shared: Path) -> None:
         body = (root / item["file"]).read_bytes()
         with pytest.raises(ParseError):
             parse_feed(body, feed_url="https://real.example/feed", now=NOW)
+
+
+def _rss(items: str, *, prolog: str = "", title: str = "t") -> bytes:
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n{prolog}<rss version="2.0"><channel>'
+            f"<title>{title}</title><link>https://blog.example/</link>{items}"
+            "</channel></rss>").encode()
+
+
+@pytest.mark.parametrize("prolog", [
+    '<!DOCTYPE rss [\n<!ENTITY big "{v}">\n]>\n',  # what feedparser keeps as "safe"
+    '<!DOCTYPE rss [<!ENTITY big "{v}">]>',  # on the declaration's line
+    '<!DOCTYPE rss>\n<!ENTITY big "{v}">\n',  # outside the DOCTYPE
+    '<!DOCTYPE rss [\n<!ENTITY big "<b>{v}</b>">\n]>\n',  # markup in the value
+])
+@pytest.mark.parametrize("well_formed", [True, False])
+def test_entity_declarations_are_never_expanded(prolog: str, well_formed: bool) -> None:
+    """A 100 KB entity used 200 times stays a 100 KB feed (it was a 20 MB string).
+
+    Well-formed, expat reads it; broken, feedparser's loose parser does: neither expands.
+    """
+    value = "A" * 100_000
+    tail = "" if well_formed else "<broken"
+    body = _rss(f"<item><title>x &big; &amp; &#233; &lt;</title>"
+                f"<link>https://blog.example/1</link>"
+                f"<description>{'&big;' * 200}{tail}</description></item>",
+                prolog=prolog.format(v=value))
+    (post,) = parse_feed(body, feed_url=URL, now=NOW).posts
+    assert "AAAA" not in post.title and "AAAA" not in post.text
+    assert post.title.startswith("x") and post.title.endswith("& é <")
+
+
+def test_an_external_entity_is_never_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    body = _rss("<item><title>&xxe;</title><link>https://blog.example/1</link></item>",
+                prolog=f'<!DOCTYPE rss [\n<!ENTITY xxe SYSTEM "file://{secret}">\n]>\n')
+    feed = parse_feed(body, feed_url=URL, now=NOW)
+    assert all("TOP-SECRET" not in p.title + p.text for p in feed.posts)
+
+
+def test_html_entities_still_read() -> None:
+    body = _rss("<item><title>caf&eacute;&nbsp;&amp; &#x263A; &apos;s</title>"
+                "<link>https://blog.example/1</link></item>")
+    (post,) = parse_feed(body, feed_url=URL, now=NOW).posts
+    assert post.title == "café & ☺ 's"
+
+
+def test_parsing_leaves_feedparser_settings_alone() -> None:
+    """Library code changes no process-wide state (issue 16): the driver is per call."""
+    import subprocess
+    import sys
+
+    code = ("import feedparser; before = list(feedparser.api.PREFERRED_XML_PARSERS)\n"
+            "import aggregator.build, aggregator.parse, aggregator.workers\n"
+            "from datetime import datetime, UTC\n"
+            "aggregator.parse.parse_feed(b'<rss><channel><title>t</title></channel></rss>',"
+            " feed_url='https://a.example/', now=datetime.now(UTC))\n"
+            "assert feedparser.api.PREFERRED_XML_PARSERS == before, "
+            "feedparser.api.PREFERRED_XML_PARSERS\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize(("item", "link"), [
+    ("<guid>g1</guid>", None),  # a made-up https://host/g1 before
+    ("<guid>/posts/1</guid>", None),
+    ('<guid isPermaLink="false">https://blog.example/p/1</guid>', None),
+    ("<guid>https://blog.example/p/1</guid>", "https://blog.example/p/1"),
+    ("<link>/posts/2/</link><guid>g2</guid>", "https://blog.example/posts/2/"),
+    ("<link>javascript:alert(1)</link>", None),
+])
+def test_a_post_links_only_to_a_real_address(item: str, link: str | None) -> None:
+    body = _rss(f"<item><title>x</title>{item}</item>")
+    feed = parse_feed(body, feed_url=URL, now=NOW)
+    assert [p.link for p in feed.posts] == ([link] if link else [])
+    assert feed.unlinked == (0 if link else 1)
+
+
+def test_bidi_controls_are_removed_at_parse_time() -> None:
+    rlo, lri, pdi = "\u202e", "\u2066", "\u2069"
+    body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+            f'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Blog {rlo}gnp</title>'
+            f"<link>https://blog.example/</link><description>About {lri}x</description>"
+            f"<item><title>RTL {rlo}gnp.exe</title><link>https://blog.example/1</link>"
+            f"<dc:creator>Ann {rlo}ydoc</dc:creator><description>&lt;p&gt;Text {lri}a{pdi}"
+            f" &amp;#x202E;b&lt;/p&gt;</description></item></channel></rss>").encode()
+    feed = parse_feed(body, feed_url=URL, now=NOW)
+    (post,) = feed.posts
+    assert post.title == "RTL gnp.exe" and post.author == "Ann ydoc"
+    assert feed.title == "Blog gnp" and feed.description == "About x"
+    for value in (post.text, post.excerpt, post.excerpt_html):
+        assert not set(value) & {rlo, lri, pdi}, value
