@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
+from aggregator import netguard
 from aggregator.cli import main
 
 from .conftest import FeedServer
@@ -138,3 +142,45 @@ def test_a_file_new_since_the_ref_checks_every_entry(
     assert main(["validate", str(tmp_path / "feeds.yaml"), "--network", "--changed", "main",
                  "--allow-private-hosts"]) == 0
     assert "fetched 1 new or changed since main" in capsys.readouterr().out
+
+
+# -- hostile redirects (#13): the same checks as the build, at every hop ---------------------
+
+def redirect_to(location: str) -> Callable[[BaseHTTPRequestHandler], None]:
+    def handler(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(302)
+        request.send_header("Location", location)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+    return handler
+
+
+def test_a_redirect_to_an_impossible_host_is_that_entrys_problem(
+        tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    real = netguard.is_public_address  # the local server stands for a public blog
+    monkeypatch.setattr(netguard, "is_public_address",
+                        lambda a: a == ipaddress.ip_address("127.0.0.1") or real(a))
+    feed_server.serve("/good.xml", feed("Good", posts=2))
+    feed_server.routes["/hostile.xml"] = redirect_to("http://" + "a" * 64 + ".example/")
+    path = tmp_path / "feeds.yaml"
+    path.write_text(f"feeds:\n  - url: {feed_server.url('/good.xml')}\n"
+                    f"  - url: {feed_server.url('/hostile.xml')}\n")
+    assert main(["validate", str(path), "--network"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"{path}:2: ") and "ok, 'Good', 2 posts" in err[0]
+    assert err[1].startswith(f"{path}:3: ") and "bad_url" in err[1]
+
+
+def test_a_redirect_to_a_url_with_credentials_is_never_followed(
+        tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]) -> None:
+    feed_server.serve("/real.xml", feed("Real"))
+    host = feed_server.base.removeprefix("http://")
+    feed_server.routes["/feed.xml"] = redirect_to(f"http://me:s3cr3t@{host}/real.xml")
+    path = tmp_path / "feeds.yaml"
+    path.write_text(f"feeds:\n  - url: {feed_server.url('/feed.xml')}\n")
+    assert main(["validate", str(path), "--network", "--allow-private-hosts"]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:2: " in err and "bad_url" in err and "s3cr3t" not in err
+    assert feed_server.hits("/real.xml") == []
+    assert not any("authorization" in headers for _, headers in feed_server.requests)
