@@ -117,8 +117,24 @@ def make_parser() -> argparse.ArgumentParser:
     validate.add_argument("--summary-file", metavar="PATH", action="append", default=[],
                           help="also append the Markdown report to this file (repeatable; on "
                                "GitHub Actions: \"$GITHUB_STEP_SUMMARY\")")
+    validate.add_argument("--json-file", metavar="PATH",
+                          help="also write the report as JSON, for the pull-request comment "
+                               "(aggregator review-comment)")
     _add_private_flag(validate)
     validate.set_defaults(func=cmd_validate)
+
+    comment = commands.add_parser(
+        "review-comment", help="write the pull-request comment for a feeds-check report",
+        description="Read the JSON report of 'aggregator validate --json-file' (untrusted: it "
+                    "comes from a pull request's run), check it against its schema and print "
+                    "the pull-request comment as Markdown, every string escaped and the size "
+                    "bounded. A missing or invalid report gives a comment saying the check "
+                    "could not run. Always exits 0 when the comment was printed.")
+    comment.add_argument("report", nargs="?", metavar="REPORT.json",
+                         help="the report (absent: the check left none)")
+    comment.add_argument("--run-url", metavar="URL",
+                         help="the check's run, linked from the comment (https only)")
+    comment.set_defaults(func=cmd_review_comment)
 
     add = commands.add_parser(
         "add", help="find a blog's feed and append it to feeds.yaml",
@@ -301,7 +317,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
           file=sys.stdout if result.ok or args.format == "markdown" else sys.stderr)
     for path in args.summary_file:
         _append(path, as_markdown(result))
+    if args.json_file:
+        from .comment import report_json
+
+        _write(args.json_file, report_json(result))
     return EXIT_OK if result.ok else EXIT_ERROR
+
+
+def cmd_review_comment(args: argparse.Namespace) -> int:
+    """Run ``aggregator review-comment``: print the comment for a feeds-check report."""
+    from .comment import build_comment
+
+    sys.stdout.write(build_comment(args.report, args.run_url))
+    return EXIT_OK
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -397,10 +425,14 @@ def summary_markdown(report: BuildReport) -> str:
 
 
 def _append(path: str, text: str) -> None:
+    _write(path, text + "\n", mode="a")
+
+
+def _write(path: str, text: str, mode: str = "w") -> None:
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(text + "\n")
+        with open(path, mode, encoding="utf-8") as f:
+            f.write(text)
     except OSError as e:
         raise AggregatorError(f"cannot write {path}: {e.strerror or e}") from e
 

@@ -6,7 +6,8 @@ One root, so the CLI can turn any of them into a clear message and an exit code:
     ├── ConfigError      feeds.yaml is missing, malformed or invalid (names file and line)
     ├── FetchError       one feed could not be downloaded (kept as a value, never fails a build)
     ├── ParseError       one feed's body is not a usable RSS/Atom document
-    └── StoreError       the SQLite state could not be read or written
+    ├── StoreError       the SQLite state could not be read or written
+    └── ReportError      a feeds-check report (JSON from a pull request's run) is refused
 """
 
 from __future__ import annotations
@@ -45,3 +46,7 @@ class ParseError(AggregatorError):
 
 class StoreError(AggregatorError):
     """The state database could not be opened, read or written."""
+
+
+class ReportError(AggregatorError):
+    """A feeds-check report is missing or does not fit its schema; the message says why."""
