@@ -1,9 +1,14 @@
-"""Shared fixtures: a real HTTP server on 127.0.0.1 and paths for a build."""
+"""Shared fixtures: a real HTTP server on 127.0.0.1, paths for a build, the tools tests need."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
+import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -13,11 +18,81 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, NoReturn
 
 import pytest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+DATA = Path(__file__).resolve().parent / "data"
+# Launch flags for a headless Chromium in a container or CI runner: no sandbox (it needs
+# privileges those lack), no GPU, and no calls home (updates, safe browsing...).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+def in_ci() -> bool:
+    """Return whether the tests run in CI (``CI`` set, as GitHub Actions and .ci/run do)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip the test because a tool it needs is missing; in CI, fail it instead.
+
+    A skipped test is a green test: in CI, where every tool is meant to be installed, a
+    missing one must turn the run red rather than quietly test less.
+    """
+    if in_ci():
+        pytest.fail(f"{reason} (CI is set: a test that needs a missing tool fails)",
+                    pytrace=False)
+    pytest.skip(reason)
+
+
+def require(tool: str | bool | None, reason: str) -> str:
+    """Return the path of the program ``tool``, or :func:`missing` where it is not found.
+
+    ``tool`` may also be a condition already checked: True passes, False or None is missing.
+    """
+    if tool is True:
+        return ""
+    found = shutil.which(tool) if isinstance(tool, str) else None
+    if found is None:
+        missing(reason)
+    return found
+
+
+def require_module(name: str, reason: str) -> ModuleType:
+    """Import and return the module ``name``; where it cannot be imported, :func:`missing`."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing(reason)
+
+
+def find_chromium() -> str | None:
+    """Return a Chromium to test with: ``$CHROMIUM``, /usr/bin/chromium, or one on PATH."""
+    if os.environ.get("CHROMIUM"):
+        return shutil.which(os.environ["CHROMIUM"])
+    if os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Yield a headless Chromium driven by playwright; :func:`missing` without either."""
+    sync_api = require_module("playwright.sync_api", "playwright is not installed")
+    executable = require(find_chromium(),
+                         "no Chromium found (set CHROMIUM, or apt install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @dataclass
@@ -123,6 +198,24 @@ def _start_server() -> Iterator[FeedServer]:
         httpd.server_close()
 
 
+def newsboat_items(url: str, workdir: Path) -> int:
+    """Return how many items newsboat, a real feed reader, reads from the feed at ``url``."""
+    newsboat = require("newsboat", "newsboat (a real feed reader, apt install newsboat) "
+                                   "is not installed")
+    workdir.mkdir(parents=True, exist_ok=True)
+    urls = workdir / "urls"
+    urls.write_text(url + "\n")
+    result = subprocess.run(
+        [newsboat, "-u", str(urls), "-c", str(workdir / "cache.db"), "-C", "/dev/null",
+         "-x", "reload", "print-unread"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    count = re.match(r"\s*(\d+)\b", result.stdout)
+    assert count, result.stdout
+    return int(count.group(1))
+
+
 @contextmanager
 def serve_dir(root: Path) -> Iterator[str]:
     """Serve the folder ``root`` on 127.0.0.1, as GitHub Pages would; yield the base URL."""
@@ -148,6 +241,44 @@ def demo_site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "aggregator", "demo", "--out", str(out),
                     "--date", "2026-11-23"], check=True, capture_output=True, timeout=300)
     return out
+
+
+FEED_FIXTURES = DATA / "feeds"
+FIXTURE_DAY = "2026-11-20"  # the build date the fixtures' expectations assume
+
+
+def feed_fixtures() -> list[dict[str, Any]]:
+    """Return the entries of tests/data/feeds/manifest.json: each fixture and what it asserts."""
+    manifest = json.loads((FEED_FIXTURES / "manifest.json").read_text("utf-8"))
+    return list(manifest["fixtures"])
+
+
+@dataclass(frozen=True)
+class FixtureSite:
+    """A site built from the repo's own fixture feeds, served as they were at build time."""
+
+    site: Path
+    base: str  # the fixture server's base URL, for links relative to a feed's address
+    urls: dict[str, str]  # fixture file name -> the URL it was served at
+
+
+@pytest.fixture(scope="session")
+def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> FixtureSite:
+    """Build one site from every fixture in tests/data/feeds, served from 127.0.0.1."""
+    from aggregator.cli import main
+
+    from .fakes import feeds_yaml
+
+    tmp = tmp_path_factory.mktemp("fixtures")
+    with _start_server() as server:
+        urls = {f["file"]: server.serve("/" + f["file"], (FEED_FIXTURES / f["file"]).read_bytes(),
+                                        content_type=f["content_type"])
+                for f in feed_fixtures()}
+        (tmp / "feeds.yaml").write_text(feeds_yaml(list(urls.values())))
+        assert main(["build", "--feeds", str(tmp / "feeds.yaml"), "--out", str(tmp / "site"),
+                     "--state", str(tmp / "state.db"), "--date", FIXTURE_DAY,
+                     "--allow-private-hosts"]) == 0
+    return FixtureSite(site=tmp / "site", base=server.base, urls=urls)
 
 
 @pytest.fixture
