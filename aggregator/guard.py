@@ -10,16 +10,12 @@ Pure functions from records to records.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from .models import Blog, Diamond, FeedHealth, Post, Topic
 from .store import Feature, StoredTopic
-
-# U+061C, U+200E/F (marks), U+202A-E (embeddings, overrides), U+2066-9 (isolates).
-# TODO(#13): use text.py's function once it lands there (H4); this is the same set.
-_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from .text import strip_bidi
 
 
 def is_web_link(url: str | None) -> bool:
@@ -35,8 +31,12 @@ def is_web_link(url: str | None) -> bool:
 
 
 def plain(text: str) -> str:
-    """Return ``text`` without bidirectional control characters."""
-    return _BIDI_CONTROLS.sub("", text) if text else text
+    """Return ``text`` without the bidirectional control characters that reorder text.
+
+    The parse removes them already (:func:`aggregator.text.strip_bidi`); this holds
+    whatever reached the state another way (an older version, a restored export).
+    """
+    return strip_bidi(text) if text else text
 
 
 def _plain_or_none(text: str | None) -> str | None:
