@@ -22,13 +22,12 @@ import ctypes
 import gc
 import importlib
 import logging
-import multiprocessing
 import os
+import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from datetime import time as dtime
@@ -36,10 +35,10 @@ from urllib.parse import urlsplit
 
 from .config import load_config, post_filter
 from .diamonds import DiamondSettings, pick_diamonds, seed_for
-from .errors import FetchError, ParseError
+from .errors import FetchError, ParseError, StoreError
 from .fairness import build_ledger
 from .fetch import FetchOptions, HostLimiter, fetch_feed, fetch_priority, make_client
-from .health import failure_cause, feed_health, is_dead, sickest_first
+from .health import failure_cause, feed_health, is_dead, sickest_first, unexpected_cause
 from .models import (
     Blog,
     BuildReport,
@@ -56,7 +55,7 @@ from .models import (
 from .render import DEFAULT_BASE_URL, SiteContent, StagedSite, write_site
 from .store import Store
 from .textclean import CLEAN_VERSION, topic_texts
-from .workers import lower_priority
+from .workers import ParseLimits, ParsePool
 from .workers import parse_job as _parse_job  # module-level: tests may replace it
 
 log = logging.getLogger("aggregator")
@@ -67,7 +66,8 @@ FIRST_RUN_POSTS = 5  # a blog joining an existing site brings only its latest po
 # topic text loads no more of it: at 20,000 posts the whole texts were 130 MB.
 POST_TEXT_CHARS = 4_000
 TOPIC_TEXT_VERSION = "topic_text_version"  # meta key: the CLEAN_VERSION of stored topic texts
-PARALLEL_PARSE_FROM = 16  # fewer fetched bodies than this are parsed in-process
+PARALLEL_PARSE_FROM = 16  # fewer feeds than this are parsed by one worker
+PARSE_LIMITS = ParseLimits()  # what one feed's parse may cost (module-level: tests lower it)
 
 
 @dataclass(frozen=True)
@@ -312,31 +312,27 @@ async def update_feeds(
     feed's results are stored in one transaction as soon as they are ready.
     """
     limiter = HostLimiter(options.concurrency, options.per_host)
-    executor: Executor | None = None
-    if len(feeds) >= PARALLEL_PARSE_FROM and (os.cpu_count() or 1) > 1:
-        executor = ProcessPoolExecutor(max_workers=os.cpu_count(),
-                                       mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=lower_priority)
-    loop = asyncio.get_running_loop()
+    workers = (os.cpu_count() or 1) if len(feeds) >= PARALLEL_PARSE_FROM else 1
+    pool = ParsePool(workers, PARSE_LIMITS)  # started when the first body comes in
 
     async def one(feed: Feed, client: object) -> FeedReport:
         state = states.get(feed.url)
         if feed.disabled:  # never fetched; its stored posts stay on the site (#7)
             result = FetchResult(feed, Skipped(feed.url, "disabled in feeds.yaml"))
         else:
-            result = await fetch_feed(client, feed, state, options,  # type: ignore[arg-type]
-                                      now=now, limiter=limiter)
+            result = await _fetch_one(client, feed, state, options, now=now, limiter=limiter)
         value = result.value
         parsed: ParsedFeed | ParseError | None = None
         if isinstance(value, FetchedFeed):
-            args = (value.body, feed.url, now, value.content_type, value.final_url,
-                    feed.language)
-            if executor is not None:
-                parsed = await loop.run_in_executor(executor, _parse_job, *args)
-            else:
-                parsed = _parse_job(*args)
-        report = _store_result(store, feed, state, value, parsed, now=now,
-                               first_build=first_build)
+            parsed = await pool.parse(_parse_job, value.body, feed.url, now,
+                                      value.content_type, value.final_url, feed.language)
+        try:
+            report = _store_result(store, feed, state, value, parsed, now=now,
+                                   first_build=first_build)
+        except (StoreError, sqlite3.OperationalError):
+            raise  # the state itself is failing: no other feed could be stored either
+        except Exception as e:  # noqa: BLE001 - e.g. text SQLite cannot encode
+            report = _unstorable(store, feed, e, now=now)
         if report.outcome == "failed":
             log.warning("%s: %s", feed.url, report.reason)
         if on_feed is not None:
@@ -352,8 +348,32 @@ async def update_feeds(
             tasks = {i: asyncio.ensure_future(one(feeds[i], client)) for i in order}
             return list(await asyncio.gather(*(tasks[i] for i in range(len(feeds)))))
     finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+        pool.close()
+
+
+async def _fetch_one(client: object, feed: Feed, state: FeedState | None,
+                     options: FetchOptions, *, now: datetime,
+                     limiter: HostLimiter) -> FetchResult:
+    """Fetch one feed; anything it raises becomes that feed's :class:`FetchError`.
+
+    fetch_feed reports what it expects as values; this is the guard for what it does
+    not (an address the URL parser chokes on, a bug hit by one server's answer).
+    """
+    try:
+        return await fetch_feed(client, feed, state, options,  # type: ignore[arg-type]
+                                now=now, limiter=limiter)
+    except Exception as e:  # noqa: BLE001 - one feed's failure is that feed's failure
+        log.debug("%s: unexpected error while fetching", feed.url, exc_info=True)
+        return FetchResult(feed, FetchError(unexpected_cause(e),
+                                            f"{type(e).__name__}: {e}"))
+
+
+def _unstorable(store: Store, feed: Feed, error: Exception, *, now: datetime) -> FeedReport:
+    """Record that a feed's posts could not be stored (a value the store rejects)."""
+    log.debug("%s: could not be stored", feed.url, exc_info=True)
+    reason = f"could not be stored ({type(error).__name__}: {error})"
+    store.record_failure(feed.url, now=now, error=reason, status=None, kind="store")
+    return FeedReport(feed.url, "failed", reason, cause="store")
 
 
 def _store_result(
@@ -379,10 +399,11 @@ def _store_result(
                              kind=value.kind)
         return FeedReport(feed.url, "failed", str(value), cause=failure_cause(value))
     if isinstance(parsed, ParseError) or parsed is None:
-        reason = f"parse: {parsed}"
+        kind = parsed.kind if parsed is not None else "parse"
+        reason = f"{kind}: {parsed}"
         store.record_failure(feed.url, now=now, error=reason, status=value.status,
-                             kind="parse")
-        return FeedReport(feed.url, "failed", reason, cause="parse")
+                             kind=kind)
+        return FeedReport(feed.url, "failed", reason, cause=kind)
     accepts = post_filter(feed)  # include/exclude/hide: rejected posts are never stored
     posts: Sequence[Post] = [p for p in parsed.posts if accepts(p)]
     joining = not first_build and (state is None or state.last_success is None)
@@ -395,5 +416,7 @@ def _store_result(
         moved_to=value.moved_to,
     )
     note = f" (joined: latest {len(posts)} of {len(parsed.posts)})" if joining else ""
+    if parsed.unlinked:
+        note += f"; {parsed.unlinked} without a link skipped"
     return FeedReport(feed.url, "ok", f"{len(parsed.posts)} posts, {new} new{note}",
                       new_posts=new)

@@ -41,7 +41,15 @@ class FetchError(AggregatorError):
 
 
 class ParseError(AggregatorError):
-    """A downloaded body is not a feed we can read."""
+    """A downloaded body is not a feed we can read.
+
+    ``kind`` is a short machine-readable cause: ``parse`` (not a feed), or what stopped
+    the parse: ``parse_timeout``, ``too_large``, ``parse_crash``.
+    """
+
+    def __init__(self, message: str, kind: str = "parse") -> None:
+        self.kind = kind  # kept when pickled back from a parse worker (in __dict__)
+        super().__init__(message)
 
 
 class StoreError(AggregatorError):

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+import httpx
+
 from .errors import FetchError
 from .models import Condition, Feed, FeedHealth, FeedReport, FeedState
 
@@ -66,6 +68,19 @@ def failure_cause(error: FetchError) -> str:
     if error.kind == "http" and error.status:
         return f"http {error.status}"
     return error.kind
+
+
+def unexpected_cause(error: BaseException) -> str:
+    """Return the cause to report for an exception that escaped fetching one feed.
+
+    fetch.py reports what it expects as a :class:`FetchError`; whatever else escapes is
+    most often an address the URL or IDNA codecs refuse (``bad_url``).
+    """
+    if isinstance(error, MemoryError):
+        return "too_large"
+    if isinstance(error, ValueError | httpx.InvalidURL):
+        return "bad_url"  # UnicodeError is a ValueError
+    return "fetch_crash"
 
 
 def causes_text(reports: Iterable[FeedReport]) -> str:
