@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.errors import StoreError
-from aggregator.models import Feed, Post
+from aggregator.models import Diamond, Feed, Post
 from aggregator.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -79,3 +79,34 @@ def test_a_build_loads_texts_only_for_posts_not_yet_cleaned(tmp_path: Path) -> N
             "g1": "post word0 word1", "g2": "post two"}
         store.forget_topic_texts()
         assert {p.topic_text for p in store.posts()} == {None}
+
+
+def test_a_post_restored_without_its_text_keeps_its_topic_words(tmp_path: Path) -> None:
+    """The published state has no full text (#16): what the next build reads instead."""
+    restored = replace(_post(1), text="", topic_text="post casino word1")
+    with Store(tmp_path / "state.db") as store:
+        store.sync_feeds([Feed(url="https://a.example/feed")], NOW)
+        store.record_success("https://a.example/feed", now=NOW, status=200, etag=None,
+                             last_modified=None, posts=[restored, _post(2)])
+        # Read whole (feeds.yaml's keyword rules), its text is its topic words.
+        assert {p.guid: p.text for p in store.posts()} == {"g1": "post casino word1",
+                                                           "g2": TEXT}
+        # The cleaning changed: it has nothing to be cleaned again from, so it keeps them.
+        store.forget_topic_texts()
+        assert {p.guid: p.topic_text for p in store.posts()} == {"g1": "post casino word1",
+                                                                 "g2": None}
+
+
+def test_a_blog_removed_from_the_list_takes_its_diamond_picks(tmp_path: Path) -> None:
+    a, b = Feed(url="https://a.example/feed"), Feed(url="https://b.example/feed")
+    with Store(tmp_path / "state.db") as store:
+        store.sync_feeds([a, b], NOW)
+        posts = [_post(1), replace(_post(2), feed_url=b.url)]
+        store.record_success(a.url, now=NOW, status=200, etag=None, last_modified=None,
+                             posts=posts[:1])
+        store.record_success(b.url, now=NOW, status=200, etag=None, last_modified=None,
+                             posts=posts[1:])
+        store.record_diamonds(NOW.date(), [Diamond(p.uid, p.feed_url, None, "why")
+                                           for p in posts], posts={p.uid: p for p in posts})
+        store.sync_feeds([b], NOW)
+        assert [(f.feed_url, f.title) for f in store.features()] == [(b.url, "Post 2")]
