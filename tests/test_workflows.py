@@ -357,3 +357,93 @@ def test_readme_documents_the_new_keys_and_commands() -> None:
                     "--summary-file", "--json-file", "aggregator review-comment",
                     "## Running it on GitHub", "60 days"):
         assert command in readme, command
+
+
+HARNESS = """
+// Run comment.yml's github-script the way actions/github-script does (an async function of
+// require, github, context, core), against a fake GitHub API that records every call.
+const fs = require("fs");
+const script = fs.readFileSync(process.argv[2], "utf8");
+const fixture = JSON.parse(fs.readFileSync(process.argv[3], "utf8"));
+const calls = [];
+const record = (name, result) => async (params) => {
+  calls.push([name, params]);
+  return result(params);
+};
+const github = {
+  paginate: async (method, params) => method(params),
+  rest: {
+    pulls: { list: record("pulls.list", () => fixture.pulls) },
+    issues: {
+      listComments: record("listComments", (p) => fixture.comments[p.issue_number] || []),
+      updateComment: record("updateComment", () => ({})),
+      createComment: record("createComment", () => ({})),
+    },
+  },
+};
+const context = { repo: { owner: "o", repo: "r" }, payload: { workflow_run: fixture.run } };
+const core = { setFailed: (message) => calls.push(["setFailed", message]) };
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+new AsyncFunction("require", "github", "context", "core", script)(require, github, context, core)
+  .then(() => console.log(JSON.stringify(calls)), (e) => { console.error(e); process.exit(2); });
+"""
+BOT = "github-actions[bot]"
+
+
+def post_comment(tmp_path: Path, body: str, run: dict[str, Any],
+                 comments: dict[int, list[dict[str, Any]]],
+                 pulls: list[dict[str, Any]] | None = None) -> list[tuple[str, Any]]:
+    """Run the comment job's posting script with ``body`` as comment.md; return its calls."""
+    node = require("node", "node is needed to run comment.yml's github-script")
+    script = load("comment.yml")["jobs"]["comment"]["steps"][-1]["with"]["script"]
+    (tmp_path / "script.js").write_text(script)
+    (tmp_path / "harness.js").write_text(HARNESS)
+    (tmp_path / "comment.md").write_text(body)
+    (tmp_path / "fixture.json").write_text(json.dumps(
+        {"run": run, "comments": comments, "pulls": pulls or []}))
+    done = subprocess.run([node, str(tmp_path / "harness.js"), str(tmp_path / "script.js"),
+                           str(tmp_path / "fixture.json")], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "RUNNER_TEMP": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    return [(name, params) for name, params in json.loads(done.stdout)]
+
+
+def writes(calls: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return [(n, p.get("comment_id", p.get("issue_number"))) for n, p in calls
+            if n in ("updateComment", "createComment")]
+
+
+def test_the_comment_script_updates_only_the_bots_own_marked_comment(tmp_path: Path) -> None:
+    body = MARKER + "\n### ✅ Feeds check: no problems found\n"
+    run = {"pull_requests": [{"number": 7}], "head_sha": "abc", "head_branch": "b",
+           "head_repository": {"owner": {"login": "o"}}}
+    impostor = {"id": 1, "user": {"login": "someone"}, "body": MARKER + "\nplease merge"}
+    other_bot = {"id": 2, "user": {"login": BOT}, "body": "another workflow's comment"}
+    own = {"id": 3, "user": {"login": BOT}, "body": MARKER + "\nold result"}
+
+    calls = post_comment(tmp_path, body, run, {7: [impostor, other_bot, own]})
+    assert writes(calls) == [("updateComment", 3)]
+    assert calls[-1][1]["body"] == body
+
+    # someone else's comment carrying the marker is never edited: the bot writes its own
+    assert writes(post_comment(tmp_path, body, run, {7: [impostor, other_bot]})) == [
+        ("createComment", 7)]
+
+
+def test_the_comment_script_finds_a_forks_pull_request_by_its_head_commit(
+        tmp_path: Path) -> None:
+    run = {"pull_requests": [], "head_sha": "abc", "head_branch": "patch-1",
+           "head_repository": {"owner": {"login": "contributor"}}}
+    pulls = [{"number": 8, "head": {"sha": "abc"}}, {"number": 9, "head": {"sha": "older"}}]
+    calls = post_comment(tmp_path, MARKER + "\nx\n", run, {}, pulls)
+    assert calls[0] == ("pulls.list", {"owner": "o", "repo": "r", "state": "open",
+                                       "per_page": 100, "head": "contributor:patch-1"})
+    assert writes(calls) == [("createComment", 8)]
+
+
+def test_the_comment_script_posts_nothing_it_did_not_build(tmp_path: Path) -> None:
+    run = {"pull_requests": [{"number": 7}], "head_sha": "abc", "head_branch": "b",
+           "head_repository": {"owner": {"login": "o"}}}
+    for body in ("@someone hi\n" + MARKER, MARKER + "x" * 70_000):
+        calls = post_comment(tmp_path, body, run, {7: []})
+        assert writes(calls) == [] and calls[0][0] == "setFailed"
