@@ -262,9 +262,11 @@ async def _get(
     options: FetchOptions,
 ) -> FetchedFeed | NotModified:
     headers: dict[str, str] = {}
-    if state and state.etag:
+    # Validators come from the state, which is downloaded: one that is not a plain header
+    # value (non-ASCII, a newline) is not sent, and the feed is simply fetched in full.
+    if state and state.etag and _header_safe(state.etag):
         headers["If-None-Match"] = state.etag
-    if state and state.last_modified:
+    if state and state.last_modified and _header_safe(state.last_modified):
         headers["If-Modified-Since"] = state.last_modified
     seen = [url]
     current = url
@@ -331,6 +333,10 @@ async def _get(
             await response.aclose()
     raise FetchError("too_many_redirects", f"more than {options.max_redirects} redirects: "
                      + " -> ".join(map(redact, seen)))
+
+
+def _header_safe(value: str) -> bool:
+    return value.isascii() and value.isprintable() and len(value) <= 1024
 
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)

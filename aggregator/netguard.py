@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 
 import httpcore
@@ -158,12 +159,14 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport, with its connection pool built on :class:`GuardedBackend`."""
 
-    def __init__(self, limits: httpx.Limits, *, allow_private: bool) -> None:
+    def __init__(self, limits: httpx.Limits, *, allow_private: bool,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         super().__init__(limits=limits, trust_env=False)
         # httpx takes no network backend, so its pool is replaced by one with the same
-        # settings (trust_env=False: no proxy, which would do its own DNS).
+        # settings (trust_env=False: no proxy, which would do its own DNS). ``ssl_context``
+        # defaults to httpx's (certifi's CAs, host name verified).
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -292,6 +292,16 @@ def test_a_malformed_redirect_or_stored_address_is_the_feeds_bad_url(location: s
     assert error_of(result).kind == "bad_url"
 
 
+def test_stored_validators_that_are_not_header_values_are_not_sent(
+        feed_server: FeedServer) -> None:
+    url = feed_server.serve("/feed.xml", BODY)
+    state = FeedState(url=url, slug="x", etag='"caf\u00e9"', last_modified="Thu\r\nX-Evil: 1")
+    value = fetch_one(url, state).value
+    assert isinstance(value, FetchedFeed) and value.body == BODY
+    headers = feed_server.hits("/feed.xml")[0]
+    assert "if-none-match" not in headers and "x-evil" not in headers
+
+
 # -- whole builds: state across runs ------------------------------------------------------
 
 def build(tmp_path: Path, day: str, *extra: str) -> dict:  # type: ignore[type-arg]

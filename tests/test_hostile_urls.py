@@ -8,20 +8,29 @@ resolver (``socket.getaddrinfo``), which is what a real lookup goes through.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from aggregator import netguard
 from aggregator.cli import main
+from aggregator.errors import FetchError
+from aggregator.fetch import FetchOptions, fetch_feed
+from aggregator.models import Feed, FetchedFeed
 
 from .conftest import FeedServer, _make_handler
 from .fakes import Entry, FeedDoc, feeds_yaml, subject_blog
@@ -174,3 +183,58 @@ def test_credentials_in_feeds_yaml_stop_the_build_before_any_request(
     assert not (tmp_path / "site").exists()
     assert main(["validate", str(tmp_path / "feeds.yaml")]) == 1
     assert SECRET not in capsys.readouterr().err
+
+
+# -- TLS through the guarded connection -----------------------------------------------------
+
+def certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """Make a self-signed certificate for ``name`` with the openssl command."""
+    cert, key = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName=DNS:{name}"], check=True, capture_output=True)
+    return cert, key
+
+
+@contextmanager
+def tls_server(cert: Path, key: Path) -> Iterator[FeedServer]:
+    server = FeedServer(base="", routes={}, requests=[])
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(server))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    httpd.daemon_threads = True
+    server.base = f"https://feeds.test:{httpd.server_address[1]}"
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+@pytest.mark.parametrize(("certified", "works"), [("feeds.test", True), ("other.test", False)])
+def test_tls_verifies_the_host_name_while_connecting_to_the_checked_address(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, certified: str, works: bool) -> None:
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"] if host == "feeds.test" else []
+    monkeypatch.setattr(netguard, "resolve", resolve)
+    cert, key = certificate(tmp_path, certified)
+    opts = FetchOptions(allow_private_hosts=True, min_interval=timedelta(0), retries=0)
+    body = subject_blog("maths", "maths", n=1, end=NOW).rss()
+
+    async def fetch(url: str) -> object:
+        transport = netguard.GuardedTransport(httpx.Limits(), allow_private=True,
+                                              ssl_context=ssl.create_default_context(
+                                                  cafile=str(cert)))
+        async with httpx.AsyncClient(transport=transport) as client:
+            return (await fetch_feed(client, Feed(url), None, opts, now=NOW)).value
+    with tls_server(cert, key) as server:
+        value = asyncio.run(fetch(server.serve("/feed.xml", body)))
+        if works:  # SNI and the certificate check used the name, not 127.0.0.1
+            assert isinstance(value, FetchedFeed) and value.body == body
+            assert server.requests[0][1]["host"] == server.base.removeprefix("https://")
+        else:
+            assert isinstance(value, FetchError) and value.kind == "connection", value
+            assert server.requests == []

@@ -290,21 +290,21 @@ def run_tools(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_ci_tools_fails_when_a_tool_cannot_be_installed(tmp_path: Path) -> None:
     done = run_tools(fake_bin(tmp_path, "exit 100"))
     assert done.returncode == 1
-    assert "chromium newsboat default-jre-headless" in done.stderr
+    assert "chromium newsboat default-jre-headless nodejs" in done.stderr
     log = (tmp_path / "log").read_text().splitlines()
-    assert log[0].startswith("apt-get install -y -q chromium newsboat default-jre-headless")
+    assert log[0] == "apt-get install -y -q chromium newsboat default-jre-headless nodejs"
     assert log[1] == "apt-get update -q"  # tried again with fresh package lists
 
 
 def test_ci_tools_fails_when_the_install_leaves_a_tool_missing(tmp_path: Path) -> None:
-    done = run_tools(fake_bin(tmp_path, "exit 0", "google-chrome", "java"))
+    done = run_tools(fake_bin(tmp_path, "exit 0", "google-chrome", "java", "node"))
     assert done.returncode == 1
     assert "newsboat" in done.stderr
     assert (tmp_path / "log").read_text().startswith("apt-get install -y -q newsboat\n")
 
 
 def test_ci_tools_installs_nothing_when_every_tool_is_there(tmp_path: Path) -> None:
-    env = fake_bin(tmp_path, "exit 100", "newsboat", "java", "chrome-for-testing")
+    env = fake_bin(tmp_path, "exit 100", "newsboat", "java", "node", "chrome-for-testing")
     done = run_tools({**env, "CHROMIUM": "chrome-for-testing"})
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "log").exists()
