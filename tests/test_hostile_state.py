@@ -18,7 +18,7 @@ from aggregator.cli import main
 from aggregator.statefile import EXPORT_NAME
 from aggregator.store import MIGRATIONS, migrate
 
-from .conftest import FeedServer
+from .conftest import FeedServer, _start_server
 from .fakes import feeds_yaml
 from .test_build import serve_three_blogs
 from .test_state_export import workflow_build
@@ -80,6 +80,15 @@ def _export(tmp_path: Path, feed_server: FeedServer) -> Path:
     return tmp_path / "site" / EXPORT_NAME
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+    """Return a real build's export and its state file: one build for the whole module."""
+    work = tmp_path_factory.mktemp("built")
+    with _start_server() as server:
+        export = _export(work, server)
+    return export.read_bytes(), (work / "state-2026-11-20.db").read_bytes()
+
+
 def _tampered(export: Path, tamper: Tamper, out: Path) -> Path:
     raw = out.with_suffix(".db")
     raw.write_bytes(gzip.decompress(export.read_bytes()))
@@ -95,13 +104,14 @@ def _tampered(export: Path, tamper: Tamper, out: Path) -> Path:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_hostile_state_is_refused_and_the_local_state_kept(
-        tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path, built: tuple[bytes, bytes], capsys: pytest.CaptureFixture[str],
         case: str) -> None:
     tamper, named = CASES[case]
-    bad = _tampered(_export(tmp_path, feed_server), tamper, tmp_path / "bad.sqlite.gz")
+    export, before = built
+    (tmp_path / "export.sqlite.gz").write_bytes(export)
+    bad = _tampered(tmp_path / "export.sqlite.gz", tamper, tmp_path / "bad.sqlite.gz")
     good = tmp_path / "state-2026-11-20.db"
-    before = good.read_bytes()
-    capsys.readouterr()
+    good.write_bytes(before)
 
     assert main(["state", "restore", str(bad), "--state", str(good), "--strict"]) == 1
     err = capsys.readouterr().err
@@ -155,8 +165,9 @@ def test_an_export_of_an_older_schema_is_still_restored(tmp_path: Path) -> None:
 
 
 def test_a_restore_leaves_nothing_beside_the_state(tmp_path: Path,
-                                                   feed_server: FeedServer) -> None:
-    export = _export(tmp_path, feed_server)
+                                                   built: tuple[bytes, bytes]) -> None:
+    export = tmp_path / "state.sqlite.gz"
+    export.write_bytes(built[0])
     folder = tmp_path / "runner"
     folder.mkdir()
     state = folder / "aggregator.db"
