@@ -93,19 +93,30 @@ def test_a_redirect_to_an_impossible_host_fails_only_that_feed(
 
 # -- DNS rebinding ------------------------------------------------------------------------
 
-@pytest.fixture
-def public_server(feed_server: FeedServer) -> Iterator[FeedServer]:
-    """A second server on 127.0.0.2, same port as ``feed_server`` (on 127.0.0.1)."""
-    port = int(feed_server.base.rsplit(":", 1)[1])
-    server = FeedServer(base=f"http://127.0.0.2:{port}", routes={}, requests=[])
-    httpd = ThreadingHTTPServer(("127.0.0.2", port), _make_handler(server))
+@contextmanager
+def serving(address: tuple[str, int], base: str,
+            context: ssl.SSLContext | None = None) -> Iterator[FeedServer]:
+    """Run a FeedServer on ``address`` (over TLS with ``context``); ``base`` names its URLs."""
+    server = FeedServer(base=base, routes={}, requests=[])
+    httpd = ThreadingHTTPServer(address, _make_handler(server))
+    if context is not None:
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     httpd.daemon_threads = True
+    server.base = base.format(port=httpd.server_address[1])
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield server
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def public_server(feed_server: FeedServer) -> Iterator[FeedServer]:
+    """A second server on 127.0.0.2, same port as ``feed_server`` (on 127.0.0.1)."""
+    port = int(feed_server.base.rsplit(":", 1)[1])
+    with serving(("127.0.0.2", port), "http://127.0.0.2:{port}") as server:
+        yield server
 
 
 def test_dns_rebinding_never_reaches_the_internal_address(
@@ -196,23 +207,6 @@ def certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
     return cert, key
 
 
-@contextmanager
-def tls_server(cert: Path, key: Path) -> Iterator[FeedServer]:
-    server = FeedServer(base="", routes={}, requests=[])
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(server))
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    httpd.daemon_threads = True
-    server.base = f"https://feeds.test:{httpd.server_address[1]}"
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield server
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 @pytest.mark.parametrize(("certified", "works"), [("feeds.test", True), ("other.test", False)])
 def test_tls_verifies_the_host_name_while_connecting_to_the_checked_address(
@@ -230,7 +224,9 @@ def test_tls_verifies_the_host_name_while_connecting_to_the_checked_address(
                                                   cafile=str(cert)))
         async with httpx.AsyncClient(transport=transport) as client:
             return (await fetch_feed(client, Feed(url), None, opts, now=NOW)).value
-    with tls_server(cert, key) as server:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with serving(("127.0.0.1", 0), "https://feeds.test:{port}", context) as server:
         value = asyncio.run(fetch(server.serve("/feed.xml", body)))
         if works:  # SNI and the certificate check used the name, not 127.0.0.1
             assert isinstance(value, FetchedFeed) and value.body == body
