@@ -33,7 +33,6 @@ class StateFileError(AggregatorError):
 Check = Callable[[Any], str | None]  # a problem with a value, or None if it is fine
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")  # store.slugify's alphabet: a safe folder name
-_LANGUAGE = re.compile(r"[A-Za-z0-9_-]{1,35}")
 
 
 def _optional(check: Check) -> Check:
@@ -77,7 +76,7 @@ def _link(v: Any) -> str | None:
         parts = urlsplit(v)
     except ValueError:
         return "is not a link"
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:  # as parse.py
         return "is not an http(s) link"
     return None
 
@@ -153,7 +152,7 @@ COLUMNS: Mapping[str, Mapping[str, Check]] = {
         "author": _text_or_none, "published": _timestamp, "dated": _flag,
         "first_seen": _timestamp, "excerpt": _text, "excerpt_html": _text,
         "link_words": _integer, "text": _text,
-        "language": _optional(_pattern(_LANGUAGE, "a language code")),
+        "language": _text_or_none,  # as the feed declares it: "en-GB", "English (UK)"
         "words": _int_or_none, "topic_text": _text_or_none,
     },
     "topics": {

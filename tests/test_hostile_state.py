@@ -176,3 +176,36 @@ def test_a_restore_leaves_nothing_beside_the_state(tmp_path: Path,
     # ... and again over an existing state, which is replaced
     assert main(["state", "restore", str(export), "--state", str(state), "--strict"]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["aggregator.db"]
+
+
+ODD_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Odd \xe2\x80\xae blog</title>
+<link>http://odd.example:8080/</link><description>Odd but real</description>
+<language>English (UK), fr</language>
+<item><title>No date, no author</title><link>http://odd.example:8080/a?b=1#c</link>
+<guid>g1</guid><description>Short.</description></item>
+<item><title>Guid only</title><guid isPermaLink="true">https://odd.example/guid/</guid>
+<pubDate>Fri, 20 Nov 2026 08:00:00 +0900</pubDate></item>
+</channel></rss>
+"""
+
+
+def test_whatever_a_build_writes_is_accepted_back(tmp_path: Path,
+                                                  feed_server: FeedServer) -> None:
+    """The checks refuse what this version never writes, never what real feeds give it."""
+    urls = [*serve_three_blogs(feed_server), feed_server.serve("/odd.xml", ODD_FEED)]
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+    workflow_build(tmp_path, "2026-11-20", None)
+    feed_server.serve("/odd.xml", b"<html>gone</html>", status=500)  # a failing feed too
+    state = tmp_path / "state-2026-11-21.db"
+    assert main(["state", "restore", str(tmp_path / "site" / EXPORT_NAME), "--state",
+                 str(state), "--strict"]) == 0
+    workflow_build(tmp_path, "2026-11-21", str(tmp_path / "site" / EXPORT_NAME))
+    again = tmp_path / "again.db"
+    assert main(["state", "restore", str(tmp_path / "site" / EXPORT_NAME), "--state",
+                 str(again), "--strict"]) == 0
+    with sqlite3.connect(again) as db:
+        assert db.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 26
+        assert db.execute("SELECT consecutive_failures FROM feeds WHERE url LIKE '%odd%'"
+                          ).fetchone()[0] == 1
+    db.close()
