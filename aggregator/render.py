@@ -183,7 +183,10 @@ def remove_stale_staging(out: Path) -> None:
         if name is None or not entry.is_dir() or entry.is_symlink():
             continue  # not a staging folder of this site (another site's: .site-2-...)
         pid = name.group("pid") or name.group("old")
-        if pid is None or not _alive(int(pid)):  # no pid: left by a version before this one
+        # No pid: left by a version before this one. This process's own "old-": it is made
+        # only while swapping in, so it is a killed build's whose pid was given again.
+        if (pid is None or not _alive(int(pid))
+                or name.group("old") == str(os.getpid())):
             shutil.rmtree(entry, ignore_errors=True)
 
 
@@ -285,6 +288,7 @@ def _swap_in(new: Path, out: Path) -> None:
     os.chmod(new, 0o755)
     if out.exists():
         old = out.with_name(f".{out.name}-old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)  # a killed build's, whose pid this one has
         os.replace(out, old)
         os.replace(new, out)
         shutil.rmtree(old, ignore_errors=True)

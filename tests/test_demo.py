@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
 
 from aggregator.cli import main
 from aggregator.demo import load_sample
 
-from .test_build import OUR_SCRIPT
+from .conftest import _start_server, newsboat_items, serve_dir
+from .fakes import feeds_yaml, subject_blog
+from .test_build import DAY, END, OUR_SCRIPT
 
 
 def test_sample_is_big_and_varied_enough() -> None:
@@ -46,3 +53,121 @@ def test_demo_builds_the_full_site_offline(tmp_path: Path,
         text = page.read_text()
         assert set(re.findall(r"<script[^>]*>", text)) <= {OUR_SCRIPT}, page
         assert "javascript:" not in text and "onerror" not in text, page
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+BASE = "https://user.github.io/edublogs/"
+
+
+def _feeds(site: Path) -> list[str]:
+    """Return every feed of ``site``: the combined ones, the diamonds', each topic's."""
+    names = ["feed.xml", "atom.xml", "diamonds.xml"]
+    for topic in sorted((site / "topics").glob("*/")):
+        names += [f"topics/{topic.name}/{n}" for n in ("feed.xml", "atom.xml")
+                  if (topic / n).is_file()]
+    return names
+
+
+def _strict_items(body: bytes, self_url: str) -> int:
+    """Check one of our feeds with a strict, namespace-aware parser; return its item count."""
+    root = ET.fromstring(body)  # expat: any XML error raises
+    if root.tag == "rss":
+        assert root.get("version") == "2.0"
+        channel = root.find("channel")
+        assert channel is not None
+        self_links = channel.findall(f"{ATOM}link")
+        assert [(x.get("rel"), x.get("href")) for x in self_links] == [("self", self_url)]
+        items = channel.findall("item")
+        for item in items:
+            assert (item.findtext(f"{DC}creator") or "").strip(), "dc:creator in DC"
+        namespaced = {node.tag for node in root.iter() if node.tag.startswith("{")}
+        assert namespaced <= {f"{ATOM}link", f"{DC}creator"}, namespaced
+        return len(items)
+    assert root.tag == f"{ATOM}feed", root.tag  # e.g. {Atom}rss is neither
+    assert all(node.tag.startswith(ATOM) for node in root.iter())
+    assert [x.get("href") for x in root.findall(f"{ATOM}link") if x.get("rel") == "self"] == [
+        self_url]
+    return len(root.findall(f"{ATOM}entry"))
+
+
+@contextmanager
+def _restored(registry: dict[str, str]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        ET._namespace_map.clear()  # type: ignore[attr-defined]
+        ET._namespace_map.update(registry)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def demo_then_another_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Build the demo, then a second site from a local server, in this one process.
+
+    Before the second build, prefixes are registered the way another library in the
+    process might: the feeds must not depend on what ElementTree's registry holds.
+    """
+    tmp = tmp_path_factory.mktemp("same-process")
+    assert main(["demo", "--out", str(tmp / "demo"), "--date", "2026-11-23",
+                 "--base-url", BASE]) == 0
+    registry = dict(ET._namespace_map)  # type: ignore[attr-defined]
+    with _restored(registry), _start_server() as server:
+        ET.register_namespace("", ATOM[1:-1])
+        ET.register_namespace("d", DC[1:-1])
+        blogs = {name: subject_blog(name, name, n=8, end=END)
+                 for name in ("phonics", "maths", "library")}
+        urls = [server.serve("/phonics.xml", blogs["phonics"].rss()),
+                server.serve("/maths.xml", blogs["maths"].atom()),
+                server.serve("/library.xml", blogs["library"].rss())]
+        (tmp / "feeds.yaml").write_text(feeds_yaml(urls))
+        assert main(["build", "--feeds", str(tmp / "feeds.yaml"), "--out", str(tmp / "second"),
+                     "--state", str(tmp / "state.db"), "--date", DAY, "--base-url", BASE,
+                     "--allow-private-hosts"]) == 0
+    return tmp / "demo", tmp / "second"
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["demo", "second site"])
+def test_feeds_are_strict_whatever_ran_before_in_the_process(
+        demo_then_another_site: tuple[Path, Path], which: int, tmp_path: Path) -> None:
+    # Feed writers once used ElementTree's process-global prefix registry, which the demo
+    # left switched: later feeds came out as <rss xmlns="...Atom">, which newsboat reads as
+    # empty. Every feed, strict and namespaced right, and a real reader sees every item.
+    site = demo_then_another_site[which]
+    names = _feeds(site)
+    assert len(names) >= 5
+    with serve_dir(site) as base:
+        for i, name in enumerate(names):
+            count = _strict_items((site / name).read_bytes(), BASE + name)
+            assert newsboat_items(base + name, tmp_path / str(i)) == count, name
+    combined = _strict_items((site / "feed.xml").read_bytes(), BASE + "feed.xml")
+    assert combined >= 24  # the feeds checked were not empty
+
+
+GUARD = '''
+import json, locale, pkgutil, importlib, sys
+import xml.etree.ElementTree as ET
+# Third parties first: what they do at import is not this package's doing.
+import feedparser, httpx, jinja2, nh3, yaml, scipy.cluster.hierarchy, sklearn.cluster
+import sklearn.decomposition, sklearn.feature_extraction.text
+
+def snapshot():
+    return {"namespaces": dict(ET._namespace_map), "locale": locale.setlocale(locale.LC_ALL)}
+
+before = snapshot()
+import aggregator
+for module in pkgutil.walk_packages(aggregator.__path__, "aggregator."):
+    if not module.name.endswith("__main__"):  # that one runs the CLI
+        importlib.import_module(module.name)
+imported = snapshot()
+from aggregator.cli import main
+assert main(["demo", "--out", sys.argv[1], "--date", "2026-11-23"]) == 0
+print(json.dumps({"before": before, "imported": imported, "built": snapshot()}))
+'''
+
+
+def test_the_package_changes_no_process_global_state(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", GUARD, str(tmp_path / "site")],
+                            capture_output=True, text=True, timeout=300, check=True)
+    states = json.loads(result.stdout.strip().splitlines()[-1])
+    assert states["imported"] == states["before"], "importing the package changed them"
+    assert states["built"] == states["before"], "a demo build changed them"

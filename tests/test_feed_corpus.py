@@ -120,9 +120,12 @@ def test_failed_fixtures_are_reported_on_the_status_page(fixture_site: FixtureSi
 def test_feeds_keep_the_fixtures_characters(fixture_site: FixtureSite) -> None:
     # Odd encodings decoded right reach the combined feed as the same characters.
     root = ET.parse(fixture_site.site / "feed.xml").getroot()
-    titles = {item.findtext("title") for item in root.iter("item")}
+    titles = {item.findtext("link"): item.findtext("title") for item in root.iter("item")}
+    checked = 0
     for fixture in FIXTURES:
         if fixture["file"].startswith("encoding-"):
-            for expected in fixture["posts"].values():
-                if "title" in expected:
-                    assert expected["title"] in titles, (fixture["file"], expected["title"])
+            for link, expected in fixture["posts"].items():
+                if link in titles:  # a post taken for a cross-post is in the feed once
+                    assert titles[link] == expected["title"], fixture["file"]
+                    checked += 1
+    assert checked >= 3
