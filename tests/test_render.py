@@ -11,10 +11,11 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from aggregator import render
+from aggregator import render, syndication
 from aggregator.cli import main
 from aggregator.models import Blog, BuildReport, Post, Topic
 from aggregator.render import SiteContent, render_site
+from aggregator.syndication import Channel, Item, Outline
 
 from .conftest import FeedServer
 from .fakes import feeds_yaml
@@ -147,6 +148,19 @@ def test_the_pages_key_ignores_what_changes_at_every_fetch() -> None:
     assert pages_key(replace(content(blogs), posts=edited)) != pages_key(content(blogs))
 
 
+def test_feeds_and_opml_leave_out_links_that_are_not_http() -> None:
+    item = Item(id="urn:uuid:1", title="T", link="javascript:alert(1)", published=NOW,
+                summary="s", author="a")
+    channel = Channel(title="c", description="d", self_url="https://e.org/feed.xml",
+                      site_url="https://e.org/", updated=NOW)
+    for writer in (syndication.rss, syndication.atom):
+        assert b"javascript" not in writer(channel, [item])
+    outlines = [Outline(title="bad", xml_url="file:///etc/passwd"),
+                Outline(title="good", xml_url="https://e.org/feed", html_url="javascript:x")]
+    opml = syndication.opml("t", outlines, created=NOW)
+    assert b"passwd" not in opml and b"javascript" not in opml and b"https://e.org/feed" in opml
+
+
 def test_only_web_links_and_no_bidi_controls_reach_pages_and_feeds(
         tmp_path: Path, feed_server: FeedServer) -> None:
     """Whatever the state holds (#13): a real build, then a state changed behind its back."""
@@ -190,4 +204,8 @@ def test_a_killed_builds_staging_folders_are_removed_by_the_next(tmp_path: Path)
         (tmp_path / name / "topics").mkdir(parents=True)
         (tmp_path / name / "index.html").write_text("old")
     _render(tmp_path, _posts(3), [], [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, "site"])
+    # In a container a later build may get the killed one's pid: its old site still goes.
+    (tmp_path / f".site-old-{os.getpid()}" / "x").mkdir(parents=True)
+    _render(tmp_path, _posts(4), [], [])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, "site"])
