@@ -101,6 +101,7 @@ def split_large(vectors: np.ndarray, labels: np.ndarray, *, seed: int, min_size:
     """
     labels = labels.copy()
     next_label = int(labels.max(initial=-1)) + 1
+    closest = _closest_pair(vectors, labels)
     for cluster in sorted(set(labels.tolist()) - {-1}):
         rows = np.flatnonzero(labels == cluster)
         if len(rows) <= max_share * len(labels):
@@ -108,7 +109,8 @@ def split_large(vectors: np.ndarray, labels: np.ndarray, *, seed: int, min_size:
         pieces = math.ceil(len(rows) / (max_share * len(labels)))
         inner = consensus_clusters(vectors[rows], seed=seed, min_size=min_size,
                                    sample=sample, runs=runs, max_k=max(2, pieces))
-        if len(set(inner.tolist()) - {-1}) < 2:
+        if len(set(inner.tolist()) - {-1}) < 2 or not _separated(vectors[rows], inner,
+                                                                 closest):
             continue
         for sub in sorted(set(inner.tolist())):
             if sub == -1:
@@ -117,6 +119,38 @@ def split_large(vectors: np.ndarray, labels: np.ndarray, *, seed: int, min_size:
                 labels[rows[inner == sub]] = next_label
                 next_label += 1
     return labels
+
+
+def _centres(vectors: np.ndarray, labels: np.ndarray) -> tuple[list[int], np.ndarray]:
+    clusters = sorted(set(labels.tolist()) - {-1})
+    if not clusters:
+        return [], np.zeros((0, vectors.shape[1]))
+    return clusters, normalize(np.stack([vectors[labels == c].mean(axis=0) for c in clusters]))
+
+
+def _closest_pair(vectors: np.ndarray, labels: np.ndarray) -> float | None:
+    """Return the cosine of the two closest cluster centres (None: fewer than 2 clusters)."""
+    clusters, centers = _centres(vectors, labels)
+    if len(clusters) < 2:
+        return None
+    apart = centers @ centers.T
+    np.fill_diagonal(apart, -1.0)
+    return float(apart.max())
+
+
+def _separated(vectors: np.ndarray, labels: np.ndarray, closest: float | None) -> bool:
+    """Whether the clusters of ``labels`` are subjects of their own, not one split apart.
+
+    k-means cuts any topic in two; only distinct subjects make pieces whose centres are
+    further apart (cosine) than a piece is wide (its posts' mean closeness to its centre),
+    and at least as far apart as the two closest topics already found (``closest``): a
+    piece must be as much a subject of its own as the topics beside it.
+    """
+    clusters, centers = _centres(vectors, labels)
+    width = min(float(np.mean(vectors[labels == c] @ centers[i]))
+                for i, c in enumerate(clusters))
+    apart = _closest_pair(vectors, labels)
+    return apart is not None and apart < width and (closest is None or apart <= closest)
 
 
 def _workers() -> int:

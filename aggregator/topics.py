@@ -41,8 +41,8 @@ from .store import StoredTopic, slugify, unique_slug
 from .textclean import TOPIC_WORDS, clean_posts
 from .vocabulary import (
     base_language,
-    detect_language,
     display_case,
+    guess_language,
     join_terms,
     language_name,
     pick_terms,
@@ -67,8 +67,12 @@ class TopicSettings:
     sample: int = 1500  # posts the consensus votes on (and that name terms); the rest join
     lsa_sample: int = 4000  # posts the LSA directions are fitted on; all are projected
     runs: int = 200  # k-means runs that vote in the consensus (fewer: a noisier k)
-    max_topic_share: float = 0.4  # a larger topic is split again if it has structure
+    max_topic_share: float = 0.3  # a larger topic is split again if it has structure
     min_topic_posts: int = 3  # smaller clusters go to misc (and at least 1% of the posts)
+    # A topic is a subject several blogs write about: it holds posts of at least this many
+    # blogs, and a term counts fully only when about this many blogs use it (_spread).
+    min_topic_blogs: int = 3
+    centring: float = 1.0  # how much of each blog's mean use of a term is taken out
     duplicate_similarity: float = 0.9  # TF-IDF cosine from which two posts are one text
     related_similarity: float = 0.3  # LSA cosine from which a post is worth suggesting
     related_count: int = 3
@@ -116,8 +120,7 @@ def find_topics(
     """Cluster ``docs`` into topics; keep the slugs of ``previous`` topics that persist."""
     texts = _clean_all(docs, settings.max_words)
     by_language: dict[str, list[int]] = {}
-    for i, d in enumerate(docs):
-        language = base_language(d.language) or detect_language(texts[i])
+    for i, language in enumerate(_languages(docs, texts)):
         by_language.setdefault(language, []).append(i)
 
     groups: list[_Group] = []
@@ -143,6 +146,26 @@ def find_topics(
     topics = _assign_slugs(groups, previous, present={d.id for d in docs})
     return TopicModel(topics=tuple(topics), misc=tuple(misc), related=related,
                       duplicates=duplicates)
+
+
+def _languages(docs: Sequence[Document], texts: Sequence[str]) -> list[str]:
+    """Return the base language of each document: declared, else detected, else its blog's.
+
+    A post is put in another language than English only on evidence: its (or its feed's)
+    declared language, or enough of that language's function words for its length
+    (vocabulary.guess_language). A post too short to tell takes the language most of its
+    blog's posts are in, and English if they cannot tell either.
+    """
+    guesses = [base_language(d.language) or guess_language(t) for d, t in zip(docs, texts,
+                                                                               strict=True)]
+    votes: dict[str, Counter[str]] = {}
+    for d, guess in zip(docs, guesses, strict=True):
+        if guess is not None and d.group:
+            votes.setdefault(d.group, Counter())[guess] += 1
+    blog_language = {group: max(sorted(c.items()), key=lambda item: item[1])[0]
+                     for group, c in votes.items()}
+    return [guess or blog_language.get(d.group, "en")
+            for d, guess in zip(docs, guesses, strict=True)]
 
 
 def _clean_all(docs: Sequence[Document], max_words: int) -> list[str]:
@@ -180,17 +203,19 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
                     settings: TopicSettings) -> _Found:
     """Find the topics, cross-posts and related posts among the posts of one language."""
     ids = [d.id for d in docs]
-    space = _vectorize(texts, language, settings, seed)
+    sources = _sources(docs)
+    space = _vectorize(texts, language, settings, seed, sources=sources)
     if space is None:  # no term in common: nothing to group by
         return _Found(misc=ids)
-    tfidf, vectors, terms = space
+    tfidf, vectors, terms = space.tfidf, space.vectors, space.terms
     min_size = max(settings.min_topic_posts, math.ceil(0.01 * len(docs)))
     labels = consensus_clusters(vectors, seed=seed, min_size=min_size, sample=settings.sample,
                                 runs=settings.runs, max_k=settings.max_topics)
     labels = split_large(vectors, labels, seed=seed, min_size=min_size, sample=settings.sample,
                          runs=settings.runs, max_share=settings.max_topic_share)
+    labels = _shared_by_blogs(vectors, labels, sources, settings.min_topic_blogs)
     index, similarity = neighbours(vectors, labels, count=settings.related_count + 8)
-    copies = find_copies(docs, tfidf, index, settings.duplicate_similarity)
+    copies = find_copies(docs, space.plain, index, settings.duplicate_similarity)
     found = _Found(related=related_posts(docs, index, similarity, copies,
                                          count=settings.related_count,
                                          threshold=settings.related_similarity))
@@ -201,7 +226,8 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
     found.duplicates = {kept: tuple(copied) for kept, copied in duplicates.items()}
     for cluster in sorted(set(labels.tolist()) - {-1, -2}):
         rows = np.flatnonzero(labels == cluster)
-        label_terms = _label_terms(tfidf, rows, terms, language)
+        label_terms = _label_terms(tfidf, rows, terms, language, sources=sources,
+                                   min_blogs=settings.min_topic_blogs)
         if len(label_terms) < 2:  # nothing distinctive to name it by: not a topic
             found.misc.extend(ids[i] for i in rows)
             continue
@@ -212,6 +238,33 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
                                    [ids[i] for i in rows]))
     found.misc.extend(ids[i] for i in np.flatnonzero(labels == -1))
     return found
+
+
+def _shared_by_blogs(vectors: np.ndarray, labels: np.ndarray, sources: np.ndarray,
+                     min_blogs: int) -> np.ndarray:
+    """Dissolve each cluster written by fewer than ``min_blogs`` blogs.
+
+    A topic is a subject several blogs write about, never one blog's corner. Each post of a
+    dissolved cluster joins the remaining topic it is closest to, if it is at least as
+    close to it as that topic's own posts are on average to the corpus, else misc.
+    """
+    labels = labels.copy()
+    clusters = sorted(set(labels.tolist()) - {-1})
+    blogs = {c: len(set(sources[labels == c].tolist())) for c in clusters}
+    kept = [c for c in clusters if blogs[c] >= min_blogs]
+    dissolved = np.flatnonzero(np.isin(labels, [c for c in clusters if blogs[c] < min_blogs]))
+    if len(dissolved) == 0:
+        return labels
+    labels[dissolved] = -1
+    if not kept:
+        return labels
+    overall = float(np.mean(vectors @ normalize(vectors.mean(axis=0, keepdims=True)).ravel()))
+    centers = normalize(np.stack([vectors[labels == c].mean(axis=0) for c in kept]))
+    closeness = vectors[dissolved] @ centers.T
+    best = np.argmax(closeness, axis=1)
+    near = closeness[np.arange(len(dissolved)), best] > overall
+    labels[dissolved[near]] = np.array(kept)[best[near]]
+    return labels
 
 
 # Words: runs of 2+ letters (no digits). The ASCII form gives the same tokens on ASCII
@@ -284,14 +337,83 @@ def _term_counts(texts: Sequence[str], words_of: Callable[[str], list[str]],
     return sp.vstack(parts, format="csr")
 
 
+@dataclass(frozen=True)
+class _Space:
+    """The posts of one language as the model sees them."""
+
+    plain: sp.csr_matrix  # TF-IDF of the text as written: cross-posts are found in it
+    tfidf: sp.csr_matrix  # the same without each blog's voice (_blog_voice): topics, labels
+    vectors: np.ndarray  # LSA of ``tfidf``, L2-normalised: clusters and neighbours
+    terms: list[str]  # the name of each column of ``tfidf``
+
+
+def _sources(docs: Sequence[Document]) -> np.ndarray:
+    """Return the blog of each document as a number; a document with no blog is its own."""
+    numbers: dict[str, int] = {}
+    out = np.empty(len(docs), dtype=np.intp)
+    for i, d in enumerate(docs):
+        out[i] = numbers.setdefault(d.group or f"\0{i}", len(numbers))
+    return out
+
+
+def _blog_voice(present: sp.csr_matrix, sources: np.ndarray, min_blogs: int,
+                centring: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Return how widely blogs share each term (column), and how much each use counts.
+
+    Each blog's own words (its name, its host's, its school, "Episode", its sign-off) are
+    the most distinctive terms TF-IDF sees: left alone they define the clusters, which then
+    follow blogs instead of subjects (issue 12). Two measures take that voice out:
+
+    - *Spread*, per term, from 0 to 1: each blog counts by the share of its posts using the
+      term (a prolific blog counts as one blog, not as many posts), and the effective
+      number of blogs using it is the inverse Simpson index of those shares (1 for a term
+      one blog uses, whatever the others do in passing; k for k blogs using it alike). A
+      term counts fully from ``min_blogs`` blogs, the fewest a topic may have, linearly less
+      below, and not at all when fewer than ``min_blogs`` blogs use it at all.
+    - *Centring*, per use: a post's weight for a term is lowered by the share of its blog's
+      posts that use it, which is what subtracting the blog's mean vector (clipped at
+      zero) does. A word in every post of a blog tells none of its posts apart; a subject
+      the blog writes on now and then keeps most of its weight.
+
+    Returns the spread of each column, and the factor of each stored entry of ``present``
+    (in its order).
+    """
+    n, columns = present.shape
+    blogs = int(sources.max(initial=-1)) + 1
+    owner = sp.csr_matrix((np.ones(n, dtype=np.float32), (sources, np.arange(n))),
+                          shape=(blogs, n))
+    per_blog = (owner @ present).tocsr()  # posts of each blog using each term
+    per_blog.sort_indices()
+    posts = np.asarray(owner.sum(axis=1), dtype=np.float32).ravel()
+    # One post more in each blog: a blog with a single post does not "always" use its words.
+    share = (sp.diags(1.0 / (posts + 1.0)) @ per_blog).tocsr()
+    share.sort_indices()
+    total = np.asarray(share.sum(axis=0)).ravel()
+    squares = np.asarray(share.multiply(share).sum(axis=0)).ravel()
+    effective = np.divide(total * total, squares, out=np.zeros_like(total), where=squares > 0)
+    using = np.diff(per_blog.tocsc().indptr)
+    spread = np.clip((effective - 1.0) / max(min_blogs - 1, 1), 0.0, 1.0)
+    spread[using < min_blogs] = 0.0
+    # The share of (blog of the row, column) for each stored entry: both key lists sorted.
+    share_keys = (np.repeat(np.arange(blogs, dtype=np.int64), np.diff(share.indptr))
+                  * columns + share.indices)
+    rows = np.repeat(np.arange(n), np.diff(present.indptr))
+    entry_keys = sources[rows].astype(np.int64) * columns + present.indices
+    factor = 1.0 - centring * share.data[np.searchsorted(share_keys, entry_keys)]
+    return spread.astype(np.float32), factor.astype(np.float32)
+
+
 def _vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
-               seed: int) -> tuple[sp.csr_matrix, np.ndarray, list[str]] | None:
-    """Return the TF-IDF matrix, its L2-normalised LSA projection, and the terms.
+               seed: int, sources: np.ndarray | None = None,
+               ) -> _Space | None:
+    """Return the TF-IDF matrices, the L2-normalised LSA projection, and the terms.
 
     TF-IDF as scikit-learn's TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2)) computes
     it, over hashed terms (_term_counts): no vocabulary of every pair of words is built,
     which is most of the time and memory on a large corpus. A term's name is only needed
-    for labels, and is recovered from a sample of the posts.
+    for labels, and is recovered from a sample of the posts. Each term's weight is then
+    scaled by how widely blogs share it (:func:`_spread`; ``sources``: the blog of each
+    text, every text its own when None).
     """
     words_of = _analyzer(language)
     hashes = _WordHashes()
@@ -308,11 +430,27 @@ def _vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
         columns = np.sort(columns[np.argsort(-weight, kind="stable")[: settings.max_features]])
     if len(columns) < 2:
         return None
-    tfidf = counts[:, columns].tocsr()
-    np.log(tfidf.data, out=tfidf.data)
-    tfidf.data += 1.0  # sublinear tf: 1 + log(count)
-    idf = np.log((1.0 + n) / (1.0 + df[columns])) + 1.0
-    tfidf = normalize(tfidf @ sp.diags(idf.astype(np.float32)), copy=False).tocsr()
+    tf = counts[:, columns].tocsr()
+    del counts
+    if sources is None:
+        sources = np.arange(n)
+    tf.sort_indices()
+    present = tf.copy()
+    present.data[:] = 1.0
+    spread, centring = _blog_voice(present, sources, settings.min_topic_blogs,
+                                   settings.centring)
+    del present
+    np.log(tf.data, out=tf.data)
+    tf.data += 1.0  # sublinear tf: 1 + log(count)
+    idf = (np.log((1.0 + n) / (1.0 + df[columns])) + 1.0).astype(np.float32)
+    # The text as it is, voice included: what a cross-post shares with its original.
+    plain = normalize(tf @ sp.diags(idf)).tocsr()
+    tf.data *= centring
+    keep = np.flatnonzero(spread > 0)
+    if len(keep) < 2:
+        return None
+    columns = columns[keep]
+    tfidf = normalize(tf[:, keep] @ sp.diags(idf[keep] * spread[keep]), copy=False).tocsr()
     tfidf.eliminate_zeros()
     if tfidf.nnz == 0:
         return None
@@ -329,7 +467,7 @@ def _vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
     # A term's name is only needed for labels: the terms of a sample of posts name them.
     sample = [_terms(words_of(texts[int(i)])) for i in fit_rows[: settings.sample]]
     names = _term_names(sample, columns, hashes)
-    return tfidf, vectors, names
+    return _Space(plain=plain, tfidf=tfidf, vectors=vectors, terms=names)
 
 
 def _term_names(sample: Sequence[list[str]], columns: np.ndarray,
@@ -362,8 +500,13 @@ def _term_names(sample: Sequence[list[str]], columns: np.ndarray,
 
 
 def _label_terms(tfidf: sp.csr_matrix, rows: np.ndarray, terms: Sequence[str],
-                 language: str, count: int = 3) -> list[str]:
-    """Return the terms most distinctive of ``rows`` against the other posts."""
+                 language: str, count: int = 3, *, sources: np.ndarray | None = None,
+                 min_blogs: int = 1) -> list[str]:
+    """Return the terms most distinctive of ``rows`` against the other posts.
+
+    Only terms that posts of at least ``min_blogs`` of the topic's blogs (``sources``: the
+    blog of each row) use: a label names what the topic's blogs share.
+    """
     inside = np.asarray(tfidf[rows].mean(axis=0)).ravel()
     outside_rows = tfidf.shape[0] - len(rows)
     total = np.asarray(tfidf.sum(axis=0)).ravel()
@@ -374,6 +517,11 @@ def _label_terms(tfidf: sp.csr_matrix, rows: np.ndarray, terms: Sequence[str],
     # terms that at least 1 post in 10 of the topic uses.
     score = inside * np.log((inside + floor) / (outside + floor))
     score[present < 0.1] = 0.0
+    if sources is not None and min_blogs > 1:
+        used = tfidf[rows].tocoo()
+        pairs = np.unique(np.stack([sources[rows][used.row], used.col]), axis=1)
+        blogs = np.bincount(pairs[1], minlength=tfidf.shape[1])
+        score[blogs < min(min_blogs, len(set(sources[rows].tolist())))] = 0.0
     return pick_terms(score, terms, language, count)
 
 

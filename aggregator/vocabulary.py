@@ -29,7 +29,13 @@ three four five first second last next back still even much many well may might 
 should will can let lets say says said see seen look looking come comes came take takes
 monday tuesday wednesday thursday friday saturday sunday january february march april june
 july august september october november december
-""".split())
+""".split()) | frozenset("""
+podcast podcasts podcasting episode episodes ep show shows notes listen listens listening
+listener listeners download downloads mp3 audio itunes stream streaming duration minutes mins
+min hour hours sec seconds host hosts hosted guest guests talk talks talking chat discuss
+discusses discussed discussing update updates updated check checks hit submit welcome join
+joins joined tune tuned
+""".split())  # the medium and its format, and vague verbs: never what a post is about (#12)
 
 # English function words beyond scikit-learn's list, from the stop-words package: used to
 # keep them out of labels, where one looks worse than in a model's features.
@@ -70,27 +76,45 @@ def label_stop_words(language: str) -> frozenset[str]:
     return stop_words(language) | ENGLISH_LABEL_STOP
 
 
+# In scikit-learn's English list, but the Romance function words they are far more often.
+_NOT_ENGLISH = frozenset({"de", "con", "un"})
+
+
 @cache
 def _detection_words() -> tuple[tuple[str, ...], dict[str, tuple[int, ...]]]:
-    """Return the languages, and for each stop word the languages (by index) that have it."""
+    """Return the languages, and for each function word the languages (by index) that have it.
+
+    Only words that are no English word count for another language: the stop-word lists
+    of other languages carry English words ("the", "and", "of" are in the Slovak list),
+    which would otherwise count for that language in every English text.
+    """
     codes = ["en"] + sorted(c for c in LANGUAGE_MAPPING if c != "en" and len(c) == 2)
-    owners: dict[str, list[int]] = {}
-    for index, code in enumerate(codes):
-        vocab = ENGLISH_STOP_WORDS if code == "en" else get_stop_words(code)
-        for word in {w.lower() for w in vocab}:
-            owners.setdefault(word, []).append(index)
+    english = set(ENGLISH_STOP_WORDS) - _NOT_ENGLISH
+    owners: dict[str, list[int]] = {w: [0] for w in english}
+    for index, code in enumerate(codes[1:], 1):
+        for word in {w.lower() for w in get_stop_words(code)} - english:
+            if len(word) > 1:  # single letters are initials as often as words
+                owners.setdefault(word, []).append(index)
     return tuple(codes), {w: tuple(langs) for w, langs in owners.items()}
 
 
 def detect_language(text: str, *, min_words: int = 20) -> str:
-    """Guess the base language code of ``text`` from the share of each language's stop words.
+    """Guess the base language code of ``text`` from its function words.
 
-    English (the site's default) unless another language's function words are clearly
-    more common; texts too short to tell are English.
+    English (the site's default) unless there is real evidence of another language: at
+    least ``min_words`` words, of which that language's own function words (no English
+    word counts) are at least one in six, at least five of them, and more than the
+    English ones. A short English text full of foreign names stays English: names are
+    not function words.
     """
+    return guess_language(text, min_words=min_words) or "en"
+
+
+def guess_language(text: str, *, min_words: int = 20) -> str | None:
+    """Return :func:`detect_language`'s guess, or None when ``text`` is too short to tell."""
     words = _WORD.findall(text[:1000].lower())[:100]
     if len(words) < min_words:
-        return "en"
+        return None
     if sum(1 for w in words if w in ENGLISH_STOP_WORDS) >= 0.3 * len(words):
         return "en"  # the common case, decided without the other 30 languages
     codes, owners = _detection_words()
@@ -98,10 +122,8 @@ def detect_language(text: str, *, min_words: int = 20) -> str:
     for word in words:
         for index in owners.get(word, ()):
             hits[index] += 1
-    best = max(range(len(codes)), key=lambda i: (hits[i], -i))
-    share, english = hits[best] / len(words), hits[0] / len(words)
-    # Long lists (French, Spanish: 600+ words) catch some English words too; ask for a margin.
-    if best != 0 and share >= 0.25 and share > english + 0.1:
+    best = max(range(1, len(codes)), key=lambda i: (hits[i], -i))
+    if hits[best] >= max(5, len(words) / 6) and hits[best] > hits[0]:
         return codes[best]
     return "en"
 
@@ -128,7 +150,8 @@ def pick_terms(weights: np.ndarray, terms: Sequence[str], language: str,
         if weights[i] <= 0 or len(chosen) == count:
             break
         words = str(terms[i]).split()
-        if not words or any(w in banned or len(w) < 3 for w in words):
+        if not words or any(w in banned or len(w) < 3 for w in words) or \
+                len(set(words)) < len(words):  # "novels novels": a word, not a pair
             continue
         term_stems = {_stem(w) for w in words}
         if any(a == b or (min(len(a), len(b)) >= 5 and (a.startswith(b) or b.startswith(a)))
