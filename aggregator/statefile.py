@@ -91,7 +91,9 @@ def export_state(state_path: str | Path, out_path: str | Path) -> int:
                 db.close()
             db = sqlite3.connect(str(full), isolation_level=None)
             try:
-                db.execute("PRAGMA journal_mode = DELETE")
+                # A scratch copy: no journal, no syncing (a crash loses only the copy).
+                db.execute("PRAGMA journal_mode = OFF")
+                db.execute("PRAGMA synchronous = OFF")
                 db.executescript(f"BEGIN; {_PUBLISHED_ONLY} COMMIT;")
                 db.execute("VACUUM INTO ?", (str(copy),))  # what was removed stays behind
             finally:
