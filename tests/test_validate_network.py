@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import shutil
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,10 +14,13 @@ import pytest
 from aggregator import netguard
 from aggregator.cli import main
 
-from .conftest import FeedServer
+from .conftest import FeedServer, require
 from .fakes import Entry, FeedDoc
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+@pytest.fixture(autouse=True)
+def _needs_git() -> None:
+    require("git", "git is not installed")
 
 
 def git(repo: Path, *args: str) -> None:
