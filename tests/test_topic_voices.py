@@ -1,0 +1,195 @@
+"""Topics follow subjects that several blogs share, not any one blog's voice (issue 12)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+from aggregator.models import Post, Topic
+from aggregator.overview import QUIET_AFTER_DAYS, by_newest, preview
+from aggregator.topics import Document, find_topics
+from aggregator.vocabulary import detect_language
+
+# Sentences of three subjects; every blog below writes on two of them.
+SUBJECT_SENTENCES = {
+    "phonics": [
+        "We practised blending sounds with decodable books in reception.",
+        "Segmenting phonemes helps early readers spell new words.",
+        "Children who guess words from pictures need more phonics practice.",
+        "Our phonics screening showed which digraphs need reteaching.",
+        "Pure sounds make blending much easier for beginning readers.",
+        "Decodable readers let children practise the code they know.",
+    ],
+    "fractions": [
+        "Fraction strips show why a larger denominator means smaller parts.",
+        "Pupils compared equivalent fractions on a number line.",
+        "Adding fractions with unlike denominators still confuses my class.",
+        "Bar models make fraction word problems much easier to reason about.",
+        "We folded paper into halves, quarters and eighths to see equivalence.",
+        "Dividing fractions by a whole number needs a concrete model first.",
+    ],
+    "behaviour": [
+        "Calm routines at the classroom door reduce behaviour incidents.",
+        "Restorative conversations after detention repair relationships.",
+        "Consistent behaviour policies help anxious pupils feel safe.",
+        "Praise in private and correction in private keep the room calm.",
+        "Our behaviour log shows fewer incidents since the new routines.",
+        "Pupils with anxiety respond well to predictable classroom routines.",
+    ],
+}
+# Each blog: its name, host, school and sign-off, in every post; and its two subjects.
+BLOGS = [
+    ("Zanzibar Gazette", "Quentin Fairweather", "Oakvale Academy", ("phonics", "fractions")),
+    ("Marigold Dispatch", "Philippa Ravensworth", "Brookfield Primary", ("phonics", "behaviour")),
+    ("Tangerine Notebook", "Ignatius Crowley", "Hollins Grammar", ("fractions", "behaviour")),
+    ("Cobalt Staffroom", "Esmeralda Pinkerton", "Westmere School", ("phonics", "fractions")),
+    ("Juniper Journal", "Barnaby Wolstenholme", "Fenwick Infants", ("phonics", "behaviour")),
+    ("Saffron Ledger", "Octavia Thistlewood", "Larchmont High", ("fractions", "behaviour")),
+]
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def voiced_corpus(posts_per_blog: int = 14, seed: int = 5) -> tuple[list[Document], dict[str, str]]:
+    """Return posts of six blogs with strong voices, and the subject of each post."""
+    rng = random.Random(seed)
+    docs, subject_of = [], {}
+    for b, (name, host, school, subjects) in enumerate(BLOGS):
+        first = host.split()[0]
+        for i in range(posts_per_blog):
+            subject = subjects[i % 2]
+            # A summary-only feed: two sentences of subject, and the blog's voice around
+            # them, worded a little differently each time (as people write).
+            body = " ".join(rng.sample(SUBJECT_SENTENCES[subject], 2))
+            voice = rng.sample([f"Welcome back to the {name}, with {host} of {school}.",
+                                f"{host} here, writing from {school} for the {name}.",
+                                f"At {school} {first} asked the {name} readers about this.",
+                                f"{first} of the {name} at {school} has more soon.",
+                                f"The {name} is {host}'s corner of {school}."], 3)
+            text = f"<p>{voice[0]} {body} {voice[1]}</p><p>{voice[2]}</p>"
+            uid = f"b{b}-{i}"
+            docs.append(Document(id=uid, text=text, title=f"{name} #{i + 1}",
+                                 group=f"https://blog{b}.example/feed", language="en",
+                                 published=START + timedelta(days=i * 3 + b)))
+            subject_of[uid] = subject
+    return docs, subject_of
+
+
+def _blog_words() -> set[str]:
+    return {w.lower() for name, host, school, _ in BLOGS for w in f"{name} {host} {school}".split()}
+
+
+def test_topics_follow_the_subjects_not_the_blogs() -> None:
+    docs, subject_of = voiced_corpus()
+    model = find_topics(docs, seed=1)
+    assert len(model.topics) == 3
+    group_of = {d.id: d.group for d in docs}
+    for topic in model.topics:
+        subjects = Counter(subject_of[u] for u in topic.post_uids)
+        assert subjects.most_common(1)[0][1] >= 0.9 * len(topic.post_uids), subjects
+        assert len({group_of[u] for u in topic.post_uids}) >= 3
+    assert len(model.misc) <= 0.25 * len(docs)
+
+
+def test_no_label_holds_a_blogs_own_words() -> None:
+    docs, _ = voiced_corpus()
+    model = find_topics(docs, seed=1)
+    own = _blog_words()
+    for topic in model.topics:
+        words = {w.lower() for term in topic.terms for w in term.split()}
+        assert not words & own, topic.label
+        assert 2 <= len(topic.terms) <= 4
+
+
+def test_a_blog_naming_itself_in_every_post_gets_no_topic_of_its_own() -> None:
+    docs, _ = voiced_corpus()
+    # A prolific seventh blog, on all three subjects, its name in every line.
+    rng = random.Random(9)
+    loud = []
+    for i in range(40):
+        subject = sorted(SUBJECT_SENTENCES)[i % 3]
+        body = " ".join(f"{s} The Periwinkle Podcast says so." for s in
+                        rng.sample(SUBJECT_SENTENCES[subject], 3))
+        loud.append(Document(id=f"loud-{i}", text=f"Periwinkle Podcast episode {i}. {body}",
+                             title=f"Periwinkle Podcast {i}", group="https://loud.example/feed",
+                             language="en", published=START + timedelta(days=i)))
+    model = find_topics(docs + loud, seed=1)
+    assert model.topics
+    for topic in model.topics:
+        from_loud = sum(1 for u in topic.post_uids if u.startswith("loud-"))
+        assert from_loud < 0.6 * len(topic.post_uids), topic.label
+        assert "periwinkle" not in topic.label.lower()
+
+
+def test_a_subject_only_two_blogs_write_about_is_not_a_topic() -> None:
+    docs, _ = voiced_corpus()
+    rng = random.Random(3)
+    knitting = ["Knitting needles and merino yarn make a cosy scarf pattern.",
+                "Purl stitches and cable knitting patterns need patient counting.",
+                "Our knitting circle swapped yarn and crochet hooks this term."]
+    for b in range(2):
+        for i in range(10):
+            docs.append(Document(id=f"knit{b}-{i}", text=" ".join(rng.sample(knitting, 3)),
+                                 group=f"https://knit{b}.example/feed", language="en"))
+    model = find_topics(docs, seed=1)
+    for topic in model.topics:
+        knit = sum(1 for u in topic.post_uids if u.startswith("knit"))
+        assert knit < 0.5 * len(topic.post_uids), topic.label
+
+
+def test_a_short_english_text_full_of_foreign_names_stays_english() -> None:
+    # Headline English: few English function words, and "'s" read as the Slovak "s".
+    text = ("Kovac's VUB, Sulik's Tatra banka, Hrusovsky's Slovnaft, Miklos's Istrobanka, "
+            "Dzurinda's Postova banka, Kooperativa's Dexia, Zilina's Kia, Trnava's PSA, "
+            "Nitra's Sony, Kosice's US Steel, Galanta's Samsung, Bratislava's Volkswagen and "
+            "Intesa's Sanpaolo.")
+    assert detect_language(text) == "en"
+    docs, _ = voiced_corpus()
+    model = find_topics(docs + [Document(id="slovak-names", text=text,
+                                         group="https://biz.example/feed")], seed=1)
+    assert not any(t.terms[0].startswith("in-") for t in model.topics)
+
+
+def test_real_evidence_still_finds_other_languages() -> None:
+    assert detect_language("Esta semana hablamos de la lectura con los alumnos de la clase. "
+                           "Eligieron sus libros y hablamos de lo que les gusta en una "
+                           "historia.") == "es"
+    assert detect_language("Heute haben wir mit den Schülern über das Lesen gesprochen. Sie "
+                           "haben ihre Bücher ausgewählt und wir haben darüber geredet, was "
+                           "ihnen an einer Geschichte gefällt.") == "de"
+
+
+# -- the home page's topics: fresh and mixed ---------------------------------------------
+
+
+def _post(feed: str, uid: str, when: datetime) -> Post:
+    return Post(feed_url=feed, guid=uid, link=f"https://x.example/{uid}", title=uid,
+                published=when, excerpt="", text="")
+
+
+def test_a_preview_shows_the_newest_posts_one_per_blog() -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    posts = [_post("https://busy.example/feed", f"busy{i}", now - timedelta(hours=i))
+             for i in range(6)]
+    posts += [_post("https://calm.example/feed", "calm", now - timedelta(days=3)),
+              _post("https://slow.example/feed", "slow", now - timedelta(days=9))]
+    shown = preview(posts, 3)
+    assert [p.guid for p in shown] == ["busy0", "calm", "slow"]
+
+
+def test_topics_are_ordered_by_their_newest_post_and_stale_ones_are_quieter() -> None:
+    today = date(2026, 6, 1)
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    posts = {p.uid: p for p in [
+        _post("https://a.example/feed", "old", now - timedelta(days=QUIET_AFTER_DAYS + 10)),
+        _post("https://b.example/feed", "new", now - timedelta(days=1)),
+        _post("https://c.example/feed", "mid", now - timedelta(days=20)),
+    ]}
+    uid = {p.guid: p.uid for p in posts.values()}
+    topics = [Topic("stale", "Stale", ("x",), (uid["old"],)),
+              Topic("fresh", "Fresh", ("y",), (uid["new"],)),
+              Topic("middle", "Middle", ("z",), (uid["mid"],))]
+    found = by_newest(topics, posts, today=today, count=3)
+    assert [o.topic.slug for o in found] == ["fresh", "middle", "stale"]
+    assert [o.active for o in found] == [True, True, False]
+    assert found[0].blogs == 1 and found[0].posts == 1
