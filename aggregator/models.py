@@ -200,6 +200,18 @@ class Topic:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicOverview:
+    """What the home page and the topics index show of one topic (aggregator.overview)."""
+
+    topic: Topic
+    preview: tuple[Post, ...]  # its newest posts, at most one per blog
+    posts: int
+    blogs: int  # how many blogs write on it
+    latest: datetime | None  # its newest post
+    active: bool  # a post within the last QUIET_AFTER_DAYS; else a "quieter topic"
+
+
+@dataclass(frozen=True, slots=True)
 class Diamond:
     """A post picked for today's "diamonds in the rough", with the reason in plain words."""
 

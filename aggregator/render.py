@@ -35,6 +35,7 @@ from .fairness import Ledger
 from .fairness import chart as fairness_chart
 from .health import for_how_long, health_record
 from .models import MISC_LABEL, MISC_SLUG, Blog, BuildReport, Diamond, Post, Topic
+from .overview import QUIET_AFTER_DAYS, by_newest, preview
 from .sanitize import clean_html
 from .store import Feature, StoredTopic
 from .syndication import Channel, Item, Outline, stable_id
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 
 FEED_ITEMS = 100  # items in the combined feed
 TOPIC_PAGE_POSTS = 30  # posts on each page of a topic
-HOME_TOPIC_POSTS = 5  # posts per topic on the home page
+HOME_TOPIC_POSTS = 3  # posts per topic on the home page (its newest, one per blog)
 BLOG_PAGE_POSTS = 30
 DIAMOND_FEED_DAYS = 30  # days of picks in diamonds.xml
 DEFAULT_BASE_URL = "http://localhost:8000/"  # where `aggregator serve` previews the site
@@ -414,10 +415,11 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -
 
     diamond_posts = [(d, site.posts[d.post_uid]) for d in content.diamonds
                      if d.post_uid in site.posts]
-    home_topics = [(t, site.posts_of(t.post_uids, HOME_TOPIC_POSTS)) for t in content.topics]
-    page("index.html", "index.html", diamonds=diamond_posts, topics=home_topics,
-         misc=site.posts_of(content.misc, HOME_TOPIC_POSTS), misc_label=MISC_LABEL,
-         misc_count=len(content.misc))
+    topics = by_newest(content.topics, site.posts, today=content.today, count=HOME_TOPIC_POSTS)
+    page("index.html", "index.html", diamonds=diamond_posts,
+         topics=[o for o in topics if o.active], quieter=[o for o in topics if not o.active],
+         misc=preview(site.posts_of(content.misc), HOME_TOPIC_POSTS), misc_label=MISC_LABEL,
+         misc_count=len(content.misc), quiet_days=QUIET_AFTER_DAYS)
     _write_diamond_pages(site, page, out)
 
     for topic in content.topics:
@@ -427,7 +429,8 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -
                                              post_uids=tuple(content.misc)))
     for old in content.dissolved:
         _write_dissolved_topic(page, site, old, out)
-    page("topics/index.html", "topics.html", topics=content.topics, misc_count=len(content.misc))
+    page("topics/index.html", "topics.html", misc_count=len(content.misc),
+         topics=sorted(topics, key=lambda o: (o.topic.label.casefold(), o.topic.slug)))
 
     posts_by_blog: dict[str, list[Post]] = {}
     for post in content.posts:
