@@ -63,7 +63,9 @@ def parse_feed(
     posts: list[Post] = []
     seen: set[str] = set()
     unlinked = 0
-    for entry in entries:
+    # Newest first, and only as many as are kept: a dump of 20,000 entries cost seconds
+    # of sanitising for posts that were then dropped.
+    for entry in sorted(entries, key=lambda e: _entry_date(e, now)[0], reverse=True):
         post = _make_post(entry, feed_url=feed_url, site=site, now=now, language=feed_language,
                           made_absolute=read.made_absolute)
         if post is None:
@@ -73,11 +75,11 @@ def parse_feed(
             continue
         seen.add(post.guid)
         posts.append(post)
+        if len(posts) == MAX_POSTS_PER_FEED:
+            break
     if not posts and _is_broken(data):
         # Broken XML that yields nothing usable is a failure, not an empty blog.
         raise ParseError(_not_a_feed_reason(body, data))
-    posts.sort(key=lambda p: p.published, reverse=True)
-    posts = posts[:MAX_POSTS_PER_FEED]
     # What the topic model will read, cleaned here in the parse workers: the feed's posts
     # are the blog's, so the lines most of them repeat (a signature) are dropped.
     posts = [replace(p, topic_text=t) for p, t in zip(posts, topic_texts(posts), strict=True)]
