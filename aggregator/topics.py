@@ -3,16 +3,22 @@
 Pure logic: documents in, :class:`TopicModel` out; the seed and the previous run's
 topics are passed in, so the same input always gives the same topics. The steps::
 
-    clean (textclean.py)  -> one language at a time (declared, or detected: vocabulary.py)
-    | TF-IDF (sublinear tf, 1-2 grams) | LSA + L2 normalise
+    clean (textclean.py)  -> one language at a time (declared, detected on evidence, or
+                             the blog's: vocabulary.py)
+    | TF-IDF (sublinear tf, 1-2 grams)
+    | each blog's voice out -> terms weighted by how many blogs share them, each post
+                             centred on its blog (_blog_voice)
+    | LSA + L2 normalise
     | consensus k-means   -> k from the data, tiny or loose clusters into "misc" (consensus.py)
+    | >= 3 blogs a topic  -> a cluster of fewer blogs is dissolved (_shared_by_blogs)
     | nearest neighbours  -> cross-posts (near-identical text on two blogs), related reading
                              (similar.py)
-    | labels              -> the terms most distinctive of a topic against the rest
+    | labels              -> the terms most distinctive of a topic, shared by its blogs
     | slugs               -> kept from the previous run's topic a new one resembles
 
 No k is told, and no threshold is tuned to a corpus: see benchmarks/topics_bbc.py for
-how it fares on labelled news, next to baselines that are told k.
+how it fares on labelled news, next to baselines that are told k, and
+benchmarks/topics_blogs.py for many blogs, each with a strong voice of its own.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ from .vocabulary import (
     stop_words,
 )
 
-MODEL_VERSION = "3"  # bump when a change here should invalidate cached topics
+MODEL_VERSION = "4"  # bump when a change here should invalidate cached topics
 # The site's topics do not follow the day's seed (that is the diamonds draw's): with one
 # seed, a day with no new post finds the same topics, and a day with a few new ones keeps
 # most posts where they were.
