@@ -150,9 +150,11 @@ def _serve(conn: Connection, parent_pid: int, limits: ParseLimits, deathsig: boo
                                 kind="parse_crash")
         try:
             conn.send(result)
-        except (MemoryError, ValueError, OSError) as e:  # too large to send back
+        except (EOFError, OSError):
+            return  # the build is gone
+        except Exception as e:  # noqa: BLE001 - a result that cannot be pickled, or too large
             conn.send(ParseError(f"the parsed feed could not be sent back ({e})",
-                                 kind="too_large"))
+                                 kind="parse_crash"))
 
 
 class _Worker:
