@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
@@ -241,6 +242,22 @@ def demo_site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "aggregator", "demo", "--out", str(out),
                     "--date", "2026-11-23"], check=True, capture_output=True, timeout=300)
     return out
+
+
+def serve_sample(server: FeedServer, day: str) -> str:
+    """Serve the demo's sample blogs from ``server`` as of ``day``; return their feeds.yaml.
+
+    Fourteen blogs in three languages whose subjects overlap, as real ones do: enough for
+    the topic model to find subjects several blogs share.
+    """
+    from aggregator.build import build_clock
+    from aggregator.demo import load_sample, render_sample_feed, sample_feeds_yaml
+
+    now = build_clock(datetime.fromisoformat(day).date())
+    blogs = load_sample()
+    for blog in blogs:
+        server.serve(f"/{blog.id}.xml", render_sample_feed(blog, now))
+    return sample_feeds_yaml(blogs, server.base, now)
 
 
 FEED_FIXTURES = DATA / "feeds"

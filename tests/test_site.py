@@ -12,8 +12,10 @@ import feedparser
 import pytest
 
 from aggregator.cli import main
+from aggregator.demo import load_sample
+from aggregator.render import FEED_ITEMS
 
-from .conftest import FeedServer, newsboat_items, serve_dir
+from .conftest import FeedServer, newsboat_items, serve_dir, serve_sample
 from .fakes import feeds_yaml, subject_blog
 from .test_build import DAY, END
 
@@ -25,18 +27,13 @@ RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build one site under a sub-path base URL, from a real local server."""
+    """Build one site under a sub-path base URL from the sample blogs, on a local server."""
     from .conftest import _start_server
 
     tmp = tmp_path_factory.mktemp("site")
     with _start_server() as server:
-        urls = [
-            server.serve("/phonics.xml", subject_blog("phonics", "phonics", n=10, end=END).rss()),
-            server.serve("/maths.xml", subject_blog("maths", "maths", n=10, end=END).atom()),
-            server.serve("/library.xml",
-                         subject_blog("library", "library", n=10, end=END).rss()),
-        ]
-        (tmp / "feeds.yaml").write_text(feeds_yaml(urls))
+        # Blogs whose subjects overlap: a topic is a subject several blogs share.
+        (tmp / "feeds.yaml").write_text(serve_sample(server, DAY))
         assert main(["build", "--feeds", str(tmp / "feeds.yaml"), "--out", str(tmp / "site"),
                      "--state", str(tmp / "state.db"), "--date", DAY, "--base-url", BASE,
                      "--allow-private-hosts"]) == 0
@@ -98,7 +95,7 @@ def test_combined_feeds_are_valid(site: Path, name: str) -> None:
     body = (site / name).read_bytes()
     feed = feedparser.parse(body)
     assert not feed.bozo, feed.get("bozo_exception")
-    assert len(feed.entries) == 30
+    assert len(feed.entries) == FEED_ITEMS  # the sample has more posts than that
     assert [e.published_parsed for e in feed.entries] == sorted(
         (e.published_parsed for e in feed.entries), reverse=True)
     self_links = [link.href for link in feed.feed.links if link.rel == "self"]
@@ -152,7 +149,7 @@ def test_topic_feeds_and_opml(site: Path) -> None:
         outlines = opml.findall("body/outline")
         assert outlines and all(o.get("xmlUrl", "").startswith("http") for o in outlines)
     everything = ET.fromstring((site / "blogs.opml").read_bytes())
-    assert len(everything.findall("body/outline")) == 3
+    assert len(everything.findall("body/outline")) == len(load_sample())
 
 
 def test_a_real_feed_reader_lists_every_item(site: Path, tmp_path: Path) -> None:
