@@ -207,9 +207,10 @@ def _check_schema(db: sqlite3.Connection, version: int, source: str) -> None:
         kind, name, table, _ = extra[0]
         known = any(e[:3] == (kind, name, table) for e in expected)
         what = "a different definition of" if known else "an unexpected"
+        on = "" if table == name else f" (on {table!r})"
         raise StateFileError(f"{source}: not a state export this version can read: it has "
-                             f"{what} {kind} {name!r} (on {table!r}); a state file holds "
-                             "only the tables and indexes the aggregator creates")
+                             f"{what} {kind} {name!r}{on}; a state file holds only the "
+                             "tables and indexes the aggregator creates")
     if missing:
         kind, name, table, _ = missing[0]
         raise StateFileError(f"{source}: not a state export this version can read: it lacks "
