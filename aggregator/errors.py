@@ -31,7 +31,14 @@ class ConfigError(AggregatorError):
 
 
 class FetchError(AggregatorError):
-    """A feed could not be downloaded. ``kind`` is a short machine-readable cause."""
+    """A feed could not be downloaded. ``kind`` is a short machine-readable cause.
+
+    The kinds: ``timeout``, ``connection``, ``dns``, ``http`` (with ``status``), ``gone``,
+    ``rate_limited``, ``too_large``, ``decoding``, ``redirect_loop``,
+    ``too_many_redirects``, ``refused`` (not http(s), or a non-public address) and
+    ``bad_url`` (an address that cannot exist or carries credentials). The message never
+    contains a URL's user info: it is shown on the status page and stored in the state.
+    """
 
     def __init__(self, kind: str, message: str, *, status: int | None = None) -> None:
         self.kind = kind
