@@ -24,6 +24,7 @@ feed and entry id, so none is shown twice.
 from __future__ import annotations
 
 import asyncio
+import glob
 import gzip
 import os
 import sqlite3
@@ -121,7 +122,10 @@ def restore_state(source: str, state_path: str | Path, *,
     data = _read_source(source, options or FetchOptions())
     state = Path(state_path)
     state.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=state.parent, prefix=".restore-", suffix=".db")
+    for stale in state.parent.glob(f".{glob.escape(state.name)}.restore-*"):
+        stale.unlink(missing_ok=True)  # a restore killed half way left it (they never run two)
+    fd, tmp_name = tempfile.mkstemp(dir=state.parent, prefix=f".{state.name}.restore-",
+                                    suffix=".db")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -173,7 +173,10 @@ def test_a_restore_leaves_nothing_beside_the_state(tmp_path: Path,
     state = folder / "aggregator.db"
     assert main(["state", "restore", str(export), "--state", str(state), "--strict"]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["aggregator.db"]
-    # ... and again over an existing state, which is replaced
+    # ... and again over an existing state, which is replaced, after a restore killed
+    # half way (its temporary file and the SQLite files beside it are left)
+    for name in (".aggregator.db.restore-k2j3h4l5.db", ".aggregator.db.restore-k2j3h4l5.db-wal"):
+        (folder / name).write_bytes(b"half")
     assert main(["state", "restore", str(export), "--state", str(state), "--strict"]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["aggregator.db"]
 
