@@ -150,13 +150,21 @@ def autodiscovered(page: Page) -> list[str]:
         media = values.get("type", "").lower().split(";")[0].strip()
         if "alternate" in rels and media in FEED_TYPES:
             hrefs.append(values["href"])
-    base = urljoin(page.final_url, base_href) if base_href else page.final_url
+    base = _join(page.final_url, base_href) if base_href else page.final_url
     found: list[str] = []
     for href in hrefs:
-        url = urljoin(base, href.strip())
-        if urlsplit(url).scheme in ("http", "https") and url not in found:
+        url = _join(base or page.final_url, href.strip())
+        if url and urlsplit(url).scheme in ("http", "https") and url not in found:
             found.append(url)
     return found
+
+
+def _join(base: str, href: str) -> str | None:
+    """Return ``href`` resolved against ``base``, or None when it is not a URL (``http://[x``)."""
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
 
 
 def common_candidates(page_url: str) -> list[str]:

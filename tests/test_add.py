@@ -217,3 +217,14 @@ def test_add_leaves_out_a_site_link_with_credentials(feeds: Path,
     assert add(feeds, url) == 0
     text = appended(feeds)
     assert "title: Rivera" in text and SECRET not in text and "site:" not in text
+
+
+def test_add_skips_announced_links_that_are_not_addresses(feeds: Path,
+                                                         feed_server: FeedServer) -> None:
+    url = feed_server.serve("/members/feed.rss", blog().rss())
+    home = feed_server.serve("/", html(
+        '<base href="http://[::1"><link rel="alternate" type="application/rss+xml" '
+        'href="http://[broken"><link rel="alternate" type="application/rss+xml" '
+        f'href="{url}">'), content_type="text/html")
+    assert add(feeds, home) == 0
+    assert f"url: {url}" in appended(feeds)
