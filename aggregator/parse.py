@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import html
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -208,12 +209,20 @@ def _entry_date(entry: Any, now: datetime) -> tuple[datetime, bool]:
     return now, False
 
 
+# Characters no host name holds (a feed's link with markup in its host was a crash later).
+_NOT_IN_HOST = re.compile(r"[\x00-\x20<>\"'\\^`{|}]")
+
+
 def _http_url(value: Any, base: str | None) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    url = urljoin(base or "", value.strip())
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        url = urljoin(base or "", value.strip())
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # "http://[::1": not a URL
+        return None
+    if parts.scheme not in ("http", "https") or not host or _NOT_IN_HOST.search(host):
         return None
     return url
 

@@ -11,8 +11,12 @@ so even a tampered state file cannot inject markup.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import nh3
+
+if TYPE_CHECKING:
+    from nh3 import UrlRelative
 
 from .text import markup_events
 
@@ -34,8 +38,16 @@ def clean_html(markup: str, *, base: str | None = None) -> str:
     they are kept as they are, which only happens for markup already cleaned with one.
     Only the first :data:`MAX_MARKUP_CHARS` are read, nested :data:`MAX_DEPTH` deep at most.
     """
+    markup = bound_markup(markup)
+    try:
+        return _nh3_clean(markup, ("rewrite_with_base", base) if base else None)
+    except ValueError:  # a base the URL parser refuses: drop relative links instead
+        return _nh3_clean(markup, "deny")
+
+
+def _nh3_clean(markup: str, url_relative: UrlRelative | None) -> str:
     return nh3.clean(
-        bound_markup(markup),
+        markup,
         tags=set(ALLOWED_TAGS),
         clean_content_tags={"script", "style", "iframe", "object", "embed", "noscript",
                             "template", "svg", "math", "select", "textarea", "title"},
@@ -43,7 +55,7 @@ def clean_html(markup: str, *, base: str | None = None) -> str:
         url_schemes=set(URL_SCHEMES),
         link_rel="noopener ugc",
         strip_comments=True,
-        url_relative=("rewrite_with_base", base) if base else None,
+        url_relative=url_relative,
     )
 
 

@@ -198,6 +198,12 @@ def test_markup_is_bounded_before_it_is_sanitised(unit: str) -> None:
     assert excerpt_html(markup).startswith("<p>Hello</p>")
 
 
+def test_a_base_the_url_parser_refuses_drops_relative_links() -> None:
+    markup = '<p>See <a href="notes.html">notes</a> and <a href="https://a.example/">a</a></p>'
+    assert excerpt_html(markup, base="http://rs<div>w.example/") == (
+        '<p>See notes and <a href="https://a.example/" rel="noopener ugc">a</a></p>')
+
+
 def test_bounding_keeps_ordinary_markup() -> None:
     markup = ("<div><p>One <b>two</b><p>three <a href='x'>four</a></div>"
               "<ul><li>a<li>b</ul><script>x</script>end<br>")

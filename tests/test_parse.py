@@ -298,6 +298,8 @@ def test_parsing_leaves_feedparser_settings_alone() -> None:
     ("<guid>https://blog.example/p/1</guid>", "https://blog.example/p/1"),
     ("<link>/posts/2/</link><guid>g2</guid>", "https://blog.example/posts/2/"),
     ("<link>javascript:alert(1)</link>", None),
+    ("<link>http://rs&lt;div&gt;w.example/x</link>", None),  # was a crash of the feed
+    ("<link>http://[::1</link>", None),  # was a crash of the build
 ])
 def test_a_post_links_only_to_a_real_address(item: str, link: str | None) -> None:
     body = _rss(f"<item><title>x</title>{item}</item>")
