@@ -10,12 +10,15 @@ Pure functions from records to records.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from .models import Blog, Diamond, FeedHealth, Post, Topic
 from .store import Feature, StoredTopic
 from .text import strip_bidi
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 
 
 def is_web_link(url: str | None) -> bool:
@@ -28,6 +31,11 @@ def is_web_link(url: str | None) -> bool:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc) and (
         not any(c in url for c in "\\\x00\t\r\n"))
+
+
+def is_slug(slug: str) -> bool:
+    """Return whether ``slug`` is safe as a folder name (store.slugify's alphabet)."""
+    return _SLUG.fullmatch(slug) is not None
 
 
 def plain(text: str) -> str:
@@ -52,8 +60,12 @@ def post(p: Post) -> Post | None:
 
 
 def blog(b: Blog) -> Blog | None:
-    """Return ``b`` fit to show (no site link unless http(s)); None if its feed is not."""
-    if not is_web_link(b.url):
+    """Return ``b`` fit to show (no site link unless http(s)); None if its feed is not.
+
+    None too if its slug could not be a folder name (``../``): its page would be written
+    outside the site.
+    """
+    if not is_web_link(b.url) or not is_slug(b.slug):
         return None
     return replace(b, title=plain(b.title), author=_plain_or_none(b.author),
                    description=_plain_or_none(b.description),

@@ -145,7 +145,9 @@ def guarded(content: SiteContent, report: BuildReport) -> tuple[SiteContent, Bui
 
     A post whose link is not http(s) is left out of every page and feed (a post is only
     shown as a link to the original); so is a blog whose feed URL is not, and a past
-    pick whose links are not. A blog's site link that is not http(s) is not shown.
+    pick whose links are not. A blog's site link that is not http(s) is not shown. A
+    blog or topic whose slug is not a plain folder name is left out: its pages would be
+    written outside the site.
     """
     blogs = [b for b in map(guard.blog, content.blogs) if b is not None]
     listed = {b.url for b in blogs}
@@ -155,12 +157,14 @@ def guarded(content: SiteContent, report: BuildReport) -> tuple[SiteContent, Bui
         replace(row, blog=b) for row in content.ledger.rows
         if (b := guard.blog(row.blog)) is not None))
     content = replace(
-        content, blogs=blogs, posts=posts, topics=[guard.topic(t) for t in content.topics],
+        content, blogs=blogs, posts=posts,
+        topics=[guard.topic(t) for t in content.topics if guard.is_slug(t.slug)],
         diamonds=[guard.diamond(d) for d in content.diamonds if d.post_uid in shown],
         history=[f for f in map(guard.feature, content.history) if f is not None],
-        dissolved=[guard.stored_topic(t) for t in content.dissolved], ledger=ledger)
+        dissolved=[guard.stored_topic(t) for t in content.dissolved if guard.is_slug(t.slug)],
+        ledger=ledger)
     report = replace(
-        report, topics=tuple(guard.topic(t) for t in report.topics),
+        report, topics=tuple(guard.topic(t) for t in report.topics if guard.is_slug(t.slug)),
         diamonds=tuple(guard.diamond(d) for d in report.diamonds if d.post_uid in shown),
         feeds=tuple(replace(f, reason=guard.plain(f.reason)) for f in report.feeds),
         health=tuple(guard.health(h) for h in report.health))

@@ -209,3 +209,17 @@ def test_a_killed_builds_staging_folders_are_removed_by_the_next(tmp_path: Path)
     (tmp_path / f".site-old-{os.getpid()}" / "x").mkdir(parents=True)
     _render(tmp_path, _posts(4), [], [])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, "site"])
+
+
+def test_a_slug_that_is_not_a_folder_name_writes_nothing_outside_the_site(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(serve_three_blogs(feed_server)))
+    assert build(tmp_path) == 0
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        db.execute("UPDATE feeds SET slug = '../../escaped' WHERE rowid = 1")
+    db.close()
+    assert main(["build", "--feeds", str(tmp_path / "feeds.yaml"), "--out",
+                 str(tmp_path / "site"), "--state", str(tmp_path / "state.db"),
+                 "--date", DAY, "--allow-private-hosts"]) == 0
+    assert not (tmp_path / "escaped").exists()
+    assert len(list((tmp_path / "site" / "blogs").iterdir())) == 3  # index.html and 2 blogs
