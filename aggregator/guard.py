@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .models import Blog, Diamond, FeedHealth, Post, Topic
+from .models import Blog, BuildReport, Diamond, FeedHealth, Post, Topic
 from .store import Feature, StoredTopic
 from .text import strip_bidi
+
+if TYPE_CHECKING:  # render imports this module
+    from .render import SiteContent
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 
@@ -99,3 +103,35 @@ def diamond(d: Diamond) -> Diamond:
 def health(h: FeedHealth) -> FeedHealth:
     """Return a feed's health with plain title and error (they come from feeds and servers)."""
     return replace(h, title=plain(h.title), last_error=_plain_or_none(h.last_error))
+
+
+def guarded(content: SiteContent,
+            report: BuildReport) -> tuple[SiteContent, BuildReport]:
+    """Return ``content`` and ``report`` as they may be written to pages and feeds.
+
+    A post whose link is not http(s) is left out of every page and feed (a post is only
+    shown as a link to the original); so is a blog whose feed URL is not, and a past
+    pick whose links are not. A blog's site link that is not http(s) is not shown. A
+    blog or topic whose slug is not a plain folder name is left out: its pages would be
+    written outside the site.
+    """
+    blogs = [b for b in map(blog, content.blogs) if b is not None]
+    listed = {b.url for b in blogs}
+    posts = [p for p in map(post, content.posts) if p is not None and p.feed_url in listed]
+    shown = {p.uid for p in posts}
+    ledger = content.ledger and replace(content.ledger, rows=tuple(
+        replace(row, blog=b) for row in content.ledger.rows
+        if (b := blog(row.blog)) is not None))
+    content = replace(
+        content, blogs=blogs, posts=posts,
+        topics=[topic(t) for t in content.topics if is_slug(t.slug)],
+        diamonds=[diamond(d) for d in content.diamonds if d.post_uid in shown],
+        history=[f for f in map(feature, content.history) if f is not None],
+        dissolved=[stored_topic(t) for t in content.dissolved if is_slug(t.slug)],
+        ledger=ledger)
+    report = replace(
+        report, topics=tuple(topic(t) for t in report.topics if is_slug(t.slug)),
+        diamonds=tuple(diamond(d) for d in report.diamonds if d.post_uid in shown),
+        feeds=tuple(replace(f, reason=plain(f.reason)) for f in report.feeds),
+        health=tuple(health(h) for h in report.health))
+    return content, report

@@ -115,9 +115,9 @@ def write_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -
     """Write every page and feed of ``content`` into a new folder beside ``out_dir``.
 
     Whatever the records say, only http(s) links and text without bidi controls are
-    written (:func:`guarded`).
+    written (:func:`aggregator.guard.guarded`).
     """
-    content, report = guarded(content, report)
+    content, report = guard.guarded(content, report)
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)
@@ -138,37 +138,6 @@ def write_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def guarded(content: SiteContent, report: BuildReport) -> tuple[SiteContent, BuildReport]:
-    """Return ``content`` and ``report`` as they may be written (:mod:`aggregator.guard`).
-
-    A post whose link is not http(s) is left out of every page and feed (a post is only
-    shown as a link to the original); so is a blog whose feed URL is not, and a past
-    pick whose links are not. A blog's site link that is not http(s) is not shown. A
-    blog or topic whose slug is not a plain folder name is left out: its pages would be
-    written outside the site.
-    """
-    blogs = [b for b in map(guard.blog, content.blogs) if b is not None]
-    listed = {b.url for b in blogs}
-    posts = [p for p in map(guard.post, content.posts) if p is not None and p.feed_url in listed]
-    shown = {p.uid for p in posts}
-    ledger = content.ledger and replace(content.ledger, rows=tuple(
-        replace(row, blog=b) for row in content.ledger.rows
-        if (b := guard.blog(row.blog)) is not None))
-    content = replace(
-        content, blogs=blogs, posts=posts,
-        topics=[guard.topic(t) for t in content.topics if guard.is_slug(t.slug)],
-        diamonds=[guard.diamond(d) for d in content.diamonds if d.post_uid in shown],
-        history=[f for f in map(guard.feature, content.history) if f is not None],
-        dissolved=[guard.stored_topic(t) for t in content.dissolved if guard.is_slug(t.slug)],
-        ledger=ledger)
-    report = replace(
-        report, topics=tuple(guard.topic(t) for t in report.topics if guard.is_slug(t.slug)),
-        diamonds=tuple(guard.diamond(d) for d in report.diamonds if d.post_uid in shown),
-        feeds=tuple(replace(f, reason=guard.plain(f.reason)) for f in report.feeds),
-        health=tuple(guard.health(h) for h in report.health))
-    return content, report
 
 
 # After ".site-": "PID-" and mkdtemp's 8 characters, "old-PID" (_swap_in), or, from

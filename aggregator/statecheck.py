@@ -5,7 +5,7 @@ an attacker's file. SQLite stores code too (triggers, views, virtual tables, def
 expressions, CHECK constraints): an export whose ``posts`` table carries a trigger would
 rewrite every later post and hand the trigger on to every later export. So a candidate
 must have exactly the schema a fresh store of its version has (compared with
-:func:`aggregator.store.fresh_schema`, never a hand-kept list), and every value must
+:func:`fresh_schema`, never a hand-kept list), and every value must
 have the type and shape the aggregator writes: timestamps with a time zone, integers,
 http(s) links, slugs safe as folder names, JSON of the right shape. Anything else is
 refused with the table, column and row at fault.
@@ -23,7 +23,31 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import AggregatorError
-from .store import SCHEMA_VERSION, fresh_schema, schema_objects
+from .store import SCHEMA_VERSION, migrate
+
+SchemaObject = tuple[str, str, str, str]  # type, name, table, SQL (whitespace collapsed)
+
+
+def schema_objects(db: sqlite3.Connection) -> frozenset[SchemaObject]:
+    """Return every table, index, view and trigger of ``db``, as ``sqlite_master`` has it."""
+    return frozenset(
+        (str(kind), str(name), str(table), " ".join(str(sql or "").split()))
+        for kind, name, table, sql in db.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master"))
+
+
+def fresh_schema(version: int = SCHEMA_VERSION) -> frozenset[SchemaObject]:
+    """Return the schema a new store has at ``version``: what a state file may hold, exactly.
+
+    Built the way :class:`aggregator.store.Store` builds it (:func:`migrate` in a fresh in-memory
+    database), so it can never drift from the schema the aggregator really creates.
+    """
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate(db, 0, version)
+        return schema_objects(db)
+    finally:
+        db.close()
 
 
 class StateFileError(AggregatorError):

@@ -118,31 +118,6 @@ def migrate(db: sqlite3.Connection, version: int, target: int) -> None:
             f"BEGIN IMMEDIATE; {MIGRATIONS[step]}; PRAGMA user_version = {step}; COMMIT;")
 
 
-SchemaObject = tuple[str, str, str, str]  # type, name, table, SQL (whitespace collapsed)
-
-
-def schema_objects(db: sqlite3.Connection) -> frozenset[SchemaObject]:
-    """Return every table, index, view and trigger of ``db``, as ``sqlite_master`` has it."""
-    return frozenset(
-        (str(kind), str(name), str(table), " ".join(str(sql or "").split()))
-        for kind, name, table, sql in db.execute(
-            "SELECT type, name, tbl_name, sql FROM sqlite_master"))
-
-
-def fresh_schema(version: int = SCHEMA_VERSION) -> frozenset[SchemaObject]:
-    """Return the schema a new store has at ``version``: what a state file may hold, exactly.
-
-    Built the way :class:`Store` builds it (:func:`migrate` in a fresh in-memory
-    database), so it can never drift from the schema the aggregator really creates.
-    """
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    try:
-        migrate(db, 0, version)
-        return schema_objects(db)
-    finally:
-        db.close()
-
-
 @dataclass(frozen=True, slots=True)
 class StoredTopic:
     """A topic as the previous build left it."""
