@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import glob
 import gzip
+import logging
 import os
 import sqlite3
 import tempfile
@@ -38,10 +39,12 @@ from urllib.parse import urlsplit
 
 from .errors import FetchError, StoreError
 from .fetch import FetchOptions, make_client
-from .statecheck import StateFileError, check_state
+from .statecheck import StateFileError, check_state, fresh_schema
 from .store import Store
 
 __all__ = ["EXPORT_NAME", "Restored", "StateFileError", "export_state", "restore_state"]
+
+log = logging.getLogger(__name__)
 
 EXPORT_NAME = "data/state.sqlite.gz"  # where the build workflow puts it inside site/
 MAX_DOWNLOAD = 256 * 1024 * 1024  # compressed
@@ -95,12 +98,17 @@ def export_state(state_path: str | Path, out_path: str | Path) -> int:
                 # A scratch copy: no journal, no syncing (a crash loses only the copy).
                 db.execute("PRAGMA journal_mode = OFF")
                 db.execute("PRAGMA synchronous = OFF")
+                _drop_foreign_objects(db)
                 db.executescript(f"BEGIN; {_PUBLISHED_ONLY} COMMIT;")
                 db.execute("VACUUM INTO ?", (str(copy),))  # what was removed stays behind
             finally:
                 db.close()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{state_path}: cannot export the state: {e}") from e
+        try:  # what the next restore will say of it (a local state restored by an old version)
+            check_state(copy, str(out))
+        except StateFileError as e:  # still written: the next build is then a cold one
+            log.warning("the next restore will refuse this export: %s", e)
         packed = Path(tmp) / "state.sqlite.gz"
         with copy.open("rb") as src, packed.open("wb") as raw:
             # mtime=0 and no file name: the same state gives the same bytes
@@ -109,6 +117,25 @@ def export_state(state_path: str | Path, out_path: str | Path) -> int:
                     gz.write(chunk)
         packed.replace(out)
     return out.stat().st_size
+
+
+def _drop_foreign_objects(db: sqlite3.Connection) -> None:
+    """Drop from a scratch copy what no version of the aggregator creates.
+
+    A local state restored by a version before the checks may carry a trigger (#13): it
+    is not published on, whatever else is in that state.
+    """
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    ours = {name for _, name, _, _ in fresh_schema(version)}
+    for kind, name in db.execute("SELECT type, name FROM sqlite_master WHERE type IN "
+                                 "('trigger', 'view', 'index', 'table') AND name NOT LIKE "
+                                 "'sqlite_%'").fetchall():
+        if name not in ours or kind in ("trigger", "view"):
+            quoted = name.replace('"', '""')
+            try:
+                db.execute(f'DROP {kind.upper()} IF EXISTS "{quoted}"')
+            except sqlite3.DatabaseError as e:  # the check after says what is left
+                log.debug("cannot drop %s %s: %s", kind, name, e)
 
 
 def restore_state(source: str, state_path: str | Path, *,

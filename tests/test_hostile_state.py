@@ -212,3 +212,26 @@ def test_whatever_a_build_writes_is_accepted_back(tmp_path: Path,
         assert db.execute("SELECT consecutive_failures FROM feeds WHERE url LIKE '%odd%'"
                           ).fetchone()[0] == 1
     db.close()
+
+
+def test_a_poisoned_local_state_is_not_published_on(
+        tmp_path: Path, built: tuple[bytes, bytes], caplog: pytest.LogCaptureFixture) -> None:
+    """A state restored by a version before the checks: its trigger goes no further."""
+    state = tmp_path / "state.db"
+    state.write_bytes(built[1])
+    _sql(TRIGGER, "CREATE VIEW v AS SELECT 1", "CREATE TABLE notes (x)",
+         "CREATE INDEX posts_title ON posts(title)")(db := sqlite3.connect(state))
+    db.commit()
+    db.close()
+    export = tmp_path / "state.sqlite.gz"
+    assert main(["state", "export", str(export), "--state", str(state)]) == 0
+    restored = tmp_path / "restored.db"
+    assert main(["state", "restore", str(export), "--state", str(restored), "--strict"]) == 0
+    with sqlite3.connect(state) as db:
+        db.execute("DROP TRIGGER evil")
+        db.execute("UPDATE posts SET link = 'javascript:alert(1)' WHERE rowid = 1")
+    db.close()
+    # A value the restore refuses: still exported (the build goes on), and said so.
+    assert main(["state", "export", str(export), "--state", str(state)]) == 0
+    assert "the next restore will refuse this export" in caplog.text
+    assert "posts.link" in caplog.text
