@@ -21,7 +21,7 @@ import yaml
 
 from .errors import ConfigError
 from .models import Config, Feed, Post
-from .urls import unsafe_char, url_problem
+from .urls import has_user_info, unsafe_char, url_problem
 
 MAX_BYTES = 1_000_000  # a list of many thousands of blogs still fits
 MAX_DEPTH = 8  # feeds: [ {key: [value]} ] needs 4
@@ -333,6 +333,8 @@ def _check_http_url(value: Any, key: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return f"{key!r} must be a web address starting with https:// or http://"
     problem = url_problem(value.strip())
+    if problem and has_user_info(value):
+        problem += ": remove them, or ask the blog for a feed that needs no login"
     return f"{key!r} {problem}" if problem else None
 
 

@@ -273,7 +273,8 @@ async def _get(
     moved_to: str | None = None  # where the leading run of 301/308 hops leads
     permanent_so_far = True
     for _ in range(options.max_redirects + 1):
-        check_url_allowed(current, allow_private=options.allow_private_hosts)
+        check_url_allowed(current, allow_private=options.allow_private_hosts,
+                          what="the address" if current == url else "the redirect target")
         try:
             request = client.build_request("GET", current, headers=headers)
         except (httpx.InvalidURL, ValueError) as e:  # what urlsplit accepts, httpx may not

@@ -32,20 +32,20 @@ from .errors import FetchError
 from .urls import split_url, url_problem
 
 
-def check_url_allowed(url: str, *, allow_private: bool) -> None:
+def check_url_allowed(url: str, *, allow_private: bool, what: str = "the address") -> None:
     """Raise :class:`FetchError` unless ``url`` may be requested: checked before each hop.
 
     A URL that is not http(s) or names a non-public address literal is ``refused``; one
     that cannot be a web address (an impossible host name, credentials, invisible
-    characters) is ``bad_url``. Host names are resolved and checked at connect time, by
-    :class:`GuardedBackend`.
+    characters) is ``bad_url``; ``what`` names the URL in the message. Host names are
+    resolved and checked at connect time, by :class:`GuardedBackend`.
     """
     parts = split_url(url)
     if parts is not None and parts.scheme not in ("http", "https"):
         raise FetchError("refused", f"only http and https are fetched, not {parts.scheme!r}")
     problem = url_problem(url, allow_single_label=allow_private)
     if problem or parts is None or parts.hostname is None:
-        raise FetchError("bad_url", f"the address {problem or 'cannot be parsed'}")
+        raise FetchError("bad_url", f"{what} {problem or 'cannot be parsed'}")
     if allow_private:
         return
     try:

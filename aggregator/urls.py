@@ -46,7 +46,7 @@ def url_problem(url: str, *, allow_single_label: bool = False) -> str | None:
     """
     if has_user_info(url):
         return ("contains a user name or password (user:secret@...); credentials are never "
-                "sent or published: remove them, or ask the blog for a public feed")
+                "sent or published")
     bad = next((c for c in url if unsafe_char(c) or c.isspace()), None)
     if bad is not None:
         if bad.isspace():
