@@ -247,8 +247,8 @@ def demo_site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def serve_sample(server: FeedServer, day: str) -> str:
     """Serve the demo's sample blogs from ``server`` as of ``day``; return their feeds.yaml.
 
-    Fourteen blogs in three languages whose subjects overlap, as real ones do: enough for
-    the topic model to find subjects several blogs share.
+    Blogs in three languages whose subjects overlap, as real ones do: enough for the topic
+    model to find subjects several blogs share.
     """
     from aggregator.build import build_clock
     from aggregator.demo import load_sample, render_sample_feed, sample_feeds_yaml
