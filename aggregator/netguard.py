@@ -134,13 +134,15 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         """Resolve ``host``, refuse any non-public address, connect to a checked one."""
         addresses = await checked_addresses(host, port, allow_private=self._allow_private,
                                             timeout=timeout)
-        failure: httpcore.ConnectError | None = None
-        for address in addresses:  # in the resolver's order, like a normal connect
+        failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
+        # In the resolver's order (which puts an unreachable family last); an address that
+        # refuses or times out moves on to the next, within the feed's deadline.
+        for address in addresses:
             try:
                 return await self._inner.connect_tcp(
                     address, port, timeout=timeout, local_address=local_address,
                     socket_options=socket_options)
-            except httpcore.ConnectError as e:
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
                 failure = e
         raise failure or httpcore.ConnectError(f"no address for {host}")
 

@@ -29,7 +29,7 @@ import pytest
 from aggregator import netguard
 from aggregator.cli import main
 from aggregator.errors import FetchError
-from aggregator.fetch import FetchOptions, fetch_feed
+from aggregator.fetch import FetchOptions, fetch_feed, make_client
 from aggregator.models import Feed, FetchedFeed
 
 from .conftest import FeedServer, _make_handler
@@ -234,3 +234,41 @@ def test_tls_verifies_the_host_name_while_connecting_to_the_checked_address(
         else:
             assert isinstance(value, FetchError) and value.kind == "connection", value
             assert server.requests == []
+
+
+# -- several addresses for one name ---------------------------------------------------------
+
+def fetch_named(feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch,
+                addresses: list[str], *, allow_private: bool) -> object:
+    async def resolve(host: str, port: int) -> list[str]:
+        return addresses if host == "multi.example" else []
+    monkeypatch.setattr(netguard, "resolve", resolve)
+    feed_server.serve("/feed.xml", subject_blog("maths", "maths", n=1, end=NOW).rss())
+    port = feed_server.base.rsplit(":", 1)[1]
+    opts = FetchOptions(allow_private_hosts=allow_private, min_interval=timedelta(0),
+                        retries=0)
+
+    async def go() -> object:
+        async with make_client(opts) as client:
+            feed = Feed(f"http://multi.example:{port}/feed.xml")
+            return (await fetch_feed(client, feed, None, opts, now=NOW)).value
+    return asyncio.run(go())
+
+
+def test_an_address_that_refuses_moves_on_to_the_next_checked_one(
+        feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens on 127.0.0.2 at the server's port: the connection goes to the next.
+    value = fetch_named(feed_server, monkeypatch, ["127.0.0.2", "127.0.0.1"],
+                        allow_private=True)
+    assert isinstance(value, FetchedFeed)
+    assert len(feed_server.requests) == 1
+
+
+def test_one_private_address_among_public_ones_refuses_the_name(
+        feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    declare_public(monkeypatch, "127.0.0.2")
+    value = fetch_named(feed_server, monkeypatch, ["127.0.0.2", "127.0.0.1"],
+                        allow_private=False)
+    assert isinstance(value, FetchError) and value.kind == "refused"
+    assert "127.0.0.1" in value.message
+    assert feed_server.requests == []
