@@ -397,9 +397,10 @@ def cmd_state_restore(args: argparse.Namespace) -> int:
     try:
         result = restore_state(args.source, args.state, options=options)
     except StateFileError as e:
-        print(f"warning: state not restored: {e}\nThe next build starts cold: posts are "
-              "fetched afresh (none is shown twice), diamond history starts empty.",
-              file=sys.stderr)
+        then = (f"The local state {args.state} is kept as it was." if Path(args.state).is_file()
+                else "The next build starts cold: posts are fetched afresh (none is shown "
+                     "twice), diamond history starts empty.")
+        print(f"warning: state not restored: {e}\n{then}", file=sys.stderr)
         return EXIT_ERROR if args.strict else EXIT_OK
     print(result.message)
     return EXIT_OK if result.restored or not args.strict else EXIT_ERROR

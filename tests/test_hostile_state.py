@@ -115,13 +115,14 @@ def test_a_hostile_state_is_refused_and_the_local_state_kept(
 
     assert main(["state", "restore", str(bad), "--state", str(good), "--strict"]) == 1
     err = capsys.readouterr().err
-    assert "state not restored" in err and named in err
+    assert "state not restored" in err and named in err and "is kept as it was" in err
     assert "Traceback" not in err
     assert good.read_bytes() == before
     # Without --strict (build.yml) the refusal is a warning: the build goes on from the
     # state it has, or cold without one.
     fresh = tmp_path / "fresh" / "state.db"
     assert main(["state", "restore", str(bad), "--state", str(fresh)]) == 0
+    assert "starts cold" in capsys.readouterr().err
     assert not fresh.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
