@@ -21,24 +21,38 @@ from sklearn.preprocessing import normalize
 
 def consensus_clusters(vectors: np.ndarray, *, seed: int, min_size: int, sample: int,
                        runs: int, max_k: int) -> np.ndarray:
+    """Return a cluster number per row (-1: misc); see :func:`consensus`."""
+    return consensus(vectors, seed=seed, min_size=min_size, sample=sample, runs=runs,
+                     max_k=max_k)[0]
+
+
+def consensus(vectors: np.ndarray, *, seed: int, min_size: int, sample: int,
+              runs: int, max_k: int, max_share: float = 1.0) -> tuple[np.ndarray, float]:
     """Return a cluster number per row (-1: misc), the number of clusters found from the data.
 
     A sample of rows is clustered many times with k-means over a range of k; how often two
     rows land together is their agreement, and an average-linkage tree over it is cut at
     the number of clusters that survives the widest range of agreement (its "lifetime").
-    Every row then joins the nearest of those clusters, and k-means refines them.
+    Every row then joins the nearest of those clusters, and k-means refines them. Also
+    return that lifetime (0 to 1, the share of all agreement levels the cut survives): how
+    clear the structure is.
+
+    The widest-lived cut is often the coarsest (two or three broad groups where readers
+    need subjects): among the cuts lasting at least half as long as the best, the coarsest
+    one whose largest group holds at most ``max_share`` of the rows is taken, if there is
+    one, so no broad subject is shattered either.
     """
     n = len(vectors)
     labels = np.full(n, -1, dtype=np.intp)
     if n < 2 * min_size:
-        return labels
+        return labels, 0.0
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.choice(n, size=min(n, sample), replace=False))
     points = vectors[chosen].astype(np.float64)  # k-means is slower on float32 (upcasts)
     distinct = len(np.unique(points.round(5), axis=0))
     k_high = min(max(3, round(math.sqrt(len(points)))), 40, distinct)
     if k_high < 2:
-        return labels
+        return labels, 0.0
     ks = np.linspace(2, k_high, runs).round().astype(int)
     seeds = rng.integers(2**31 - 1, size=len(ks))
 
@@ -59,18 +73,22 @@ def consensus_clusters(vectors: np.ndarray, *, seed: int, min_size: int, sample:
     tree = linkage(1.0 - agreement[upper], method="average")
     heights = tree[:, 2]
     m = len(points)
-    best_k, best_life = 1, 0.0
-    for k in range(2, min(max_k, m - 1) + 1):
-        life = heights[m - k] - heights[m - k - 1]  # how long k groups last as the cut rises
-        if life > best_life + 1e-9:
-            best_k, best_life = k, float(life)
-    if best_k < 2:
-        return labels
+    lives = {k: float(heights[m - k] - heights[m - k - 1])  # how long k groups last
+             for k in range(2, min(max_k, m - 1) + 1)}
+    if not lives or max(lives.values()) <= 1e-9:
+        return labels, 0.0
+    best_k = min(lives, key=lambda k: (-lives[k], k))
+    if max_share < 1.0:
+        small = [k for k, life in lives.items() if life >= lives[best_k] / 2
+                 and np.bincount(fcluster(tree, k, criterion="maxclust")).max() <= max_share * m]
+        if small:
+            best_k = min(small)
+    best_life = lives[best_k]
     votes = fcluster(tree, best_k, criterion="maxclust")
     centroids = [points[votes == c].mean(axis=0) for c in sorted(set(votes.tolist()))
                  if (votes == c).sum() >= max(2, min_size * len(points) // n)]
     if len(centroids) < 2:
-        return labels
+        return labels, 0.0
     refined = KMeans(n_clusters=len(centroids), init=np.array(centroids), n_init=1,
                      max_iter=50, random_state=seed).fit(vectors)
     labels = np.asarray(refined.labels_, dtype=np.intp)
@@ -87,70 +105,45 @@ def consensus_clusters(vectors: np.ndarray, *, seed: int, min_size: int, sample:
         members = labels == c
         if members.sum() < min_size or float(np.mean(closeness[members])) <= overall:
             labels[members] = -1
-    return labels
+    return labels, best_life
 
 
 def split_large(vectors: np.ndarray, labels: np.ndarray, *, seed: int, min_size: int,
-                sample: int, runs: int, max_share: float) -> np.ndarray:
+                sample: int, runs: int, max_share: float, clarity: float,
+                rounds: int = 3) -> np.ndarray:
     """Split again, by the same method, each cluster holding more than ``max_share``.
 
     The widest-lived cut can be the coarsest one ("primary" against "secondary"); a topic
     with a third of everything is not one a reader can browse, so its own structure is
     looked for, into just enough pieces (a topic of 60% into at most 2) so that a broad
-    subject is not shattered. A split that finds nothing leaves the topic whole.
+    subject is not shattered, and again (up to ``rounds`` times) while a piece is still
+    too large. A split is kept only when the cut that finds its pieces is at least half as
+    clear (its lifetime) as the one that found the topics (``clarity``): k-means cuts any
+    topic in two, noise included, but only real subjects inside it agree from run to run.
     """
     labels = labels.copy()
     next_label = int(labels.max(initial=-1)) + 1
-    closest = _closest_pair(vectors, labels)
-    for cluster in sorted(set(labels.tolist()) - {-1}):
-        rows = np.flatnonzero(labels == cluster)
-        if len(rows) <= max_share * len(labels):
-            continue
-        pieces = math.ceil(len(rows) / (max_share * len(labels)))
-        inner = consensus_clusters(vectors[rows], seed=seed, min_size=min_size,
-                                   sample=sample, runs=runs, max_k=max(2, pieces))
-        if len(set(inner.tolist()) - {-1}) < 2 or not _separated(vectors[rows], inner,
-                                                                 closest):
-            continue
-        for sub in sorted(set(inner.tolist())):
-            if sub == -1:
-                labels[rows[inner == -1]] = -1
-            else:
-                labels[rows[inner == sub]] = next_label
-                next_label += 1
+    settled: set[int] = set()
+    for _ in range(rounds):
+        large = [c for c in sorted(set(labels.tolist()) - {-1} - settled)
+                 if (labels == c).sum() > max_share * len(labels)]
+        if not large:
+            break
+        for cluster in large:
+            rows = np.flatnonzero(labels == cluster)
+            pieces = math.ceil(len(rows) / (max_share * len(labels)))
+            inner, life = consensus(vectors[rows], seed=seed, min_size=min_size,
+                                    sample=sample, runs=runs, max_k=max(2, pieces))
+            if len(set(inner.tolist()) - {-1}) < 2 or life < clarity / 2:
+                settled.add(cluster)
+                continue
+            for sub in sorted(set(inner.tolist())):
+                if sub == -1:
+                    labels[rows[inner == -1]] = -1
+                else:
+                    labels[rows[inner == sub]] = next_label
+                    next_label += 1
     return labels
-
-
-def _centres(vectors: np.ndarray, labels: np.ndarray) -> tuple[list[int], np.ndarray]:
-    clusters = sorted(set(labels.tolist()) - {-1})
-    if not clusters:
-        return [], np.zeros((0, vectors.shape[1]))
-    return clusters, normalize(np.stack([vectors[labels == c].mean(axis=0) for c in clusters]))
-
-
-def _closest_pair(vectors: np.ndarray, labels: np.ndarray) -> float | None:
-    """Return the cosine of the two closest cluster centres (None: fewer than 2 clusters)."""
-    clusters, centers = _centres(vectors, labels)
-    if len(clusters) < 2:
-        return None
-    apart = centers @ centers.T
-    np.fill_diagonal(apart, -1.0)
-    return float(apart.max())
-
-
-def _separated(vectors: np.ndarray, labels: np.ndarray, closest: float | None) -> bool:
-    """Whether the clusters of ``labels`` are subjects of their own, not one split apart.
-
-    k-means cuts any topic in two; only distinct subjects make pieces whose centres are
-    further apart (cosine) than a piece is wide (its posts' mean closeness to its centre),
-    and at least as far apart as the two closest topics already found (``closest``): a
-    piece must be as much a subject of its own as the topics beside it.
-    """
-    clusters, centers = _centres(vectors, labels)
-    width = min(float(np.mean(vectors[labels == c] @ centers[i]))
-                for i, c in enumerate(clusters))
-    apart = _closest_pair(vectors, labels)
-    return apart is not None and apart < width and (closest is None or apart <= closest)
 
 
 def _workers() -> int:

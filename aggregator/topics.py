@@ -40,7 +40,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils import murmurhash3_32
 from threadpoolctl import threadpool_limits
 
-from .consensus import consensus_clusters, split_large
+from .consensus import consensus, split_large
 from .models import MISC_SLUG, Topic
 from .similar import find_copies, neighbours, related_posts
 from .store import StoredTopic, slugify, unique_slug
@@ -215,11 +215,17 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
         return _Found(misc=ids)
     tfidf, vectors, terms = space.tfidf, space.vectors, space.terms
     min_size = max(settings.min_topic_posts, math.ceil(0.01 * len(docs)))
-    labels = consensus_clusters(vectors, seed=seed, min_size=min_size, sample=settings.sample,
-                                runs=settings.runs, max_k=settings.max_topics)
-    labels = split_large(vectors, labels, seed=seed, min_size=min_size, sample=settings.sample,
-                         runs=settings.runs, max_share=settings.max_topic_share)
-    labels = _shared_by_blogs(vectors, labels, sources, settings.min_topic_blogs)
+    if not space.topical:  # too few blogs share any term: cross-posts and related only
+        labels = np.full(len(docs), -1, dtype=np.intp)
+    else:
+        labels, clarity = consensus(vectors, seed=seed, min_size=min_size,
+                                    sample=settings.sample, runs=settings.runs,
+                                    max_k=settings.max_topics,
+                                    max_share=settings.max_topic_share)
+        labels = split_large(vectors, labels, seed=seed, min_size=min_size,
+                             sample=settings.sample, runs=settings.runs,
+                             max_share=settings.max_topic_share, clarity=clarity)
+        labels = _shared_by_blogs(vectors, labels, sources, settings.min_topic_blogs)
     index, similarity = neighbours(vectors, labels, count=settings.related_count + 8)
     copies = find_copies(docs, space.plain, index, settings.duplicate_similarity)
     found = _Found(related=related_posts(docs, index, similarity, copies,
@@ -351,6 +357,9 @@ class _Space:
     tfidf: sp.csr_matrix  # the same without each blog's voice (_blog_voice): topics, labels
     vectors: np.ndarray  # LSA of ``tfidf``, L2-normalised: clusters and neighbours
     terms: list[str]  # the name of each column of ``tfidf``
+    # Whether several blogs share enough terms to find topics; if not, ``tfidf`` is
+    # ``plain`` and serves only cross-posts and related reading.
+    topical: bool = True
 
 
 def _sources(docs: Sequence[Document]) -> np.ndarray:
@@ -451,15 +460,18 @@ def _vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
     idf = (np.log((1.0 + n) / (1.0 + df[columns])) + 1.0).astype(np.float32)
     # The text as it is, voice included: what a cross-post shares with its original.
     plain = normalize(tf @ sp.diags(idf)).tocsr()
-    tf.data *= centring
     keep = np.flatnonzero(spread > 0)
-    if len(keep) < 2:
-        return None
-    columns = columns[keep]
-    tfidf = normalize(tf[:, keep] @ sp.diags(idf[keep] * spread[keep]), copy=False).tocsr()
-    tfidf.eliminate_zeros()
-    if tfidf.nnz == 0:
-        return None
+    tfidf = plain
+    if len(keep) >= 2:
+        tf.data *= centring
+        voiceless = normalize(tf[:, keep] @ sp.diags(idf[keep] * spread[keep]),
+                              copy=False).tocsr()
+        voiceless.eliminate_zeros()
+        if voiceless.nnz > 0:
+            tfidf, columns = voiceless, columns[keep]
+    # If no term is shared by enough blogs there is no topic, but cross-posts all the same.
+    topical = tfidf is not plain
+    del tf
 
     n_components = min(settings.lsa_dims, len(columns) - 1, n - 1)
     if n_components < 2:
@@ -473,7 +485,7 @@ def _vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
     # A term's name is only needed for labels: the terms of a sample of posts name them.
     sample = [_terms(words_of(texts[int(i)])) for i in fit_rows[: settings.sample]]
     names = _term_names(sample, columns, hashes)
-    return _Space(plain=plain, tfidf=tfidf, vectors=vectors, terms=names)
+    return _Space(plain=plain, tfidf=tfidf, vectors=vectors, terms=names, topical=topical)
 
 
 def _term_names(sample: Sequence[list[str]], columns: np.ndarray,

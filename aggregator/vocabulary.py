@@ -133,11 +133,14 @@ _STEM_SUFFIXES = ("ational", "ization", "ations", "ation", "ings", "ing", "ers",
 
 
 def _stem(word: str) -> str:
-    """Return a crude stem, enough to tell "teacher" and "teachers" are one word."""
+    """Return a crude stem, enough to tell "teacher" and "teachers" are one word.
+
+    A final "e" goes too, so "table" and "tables" (stem "tabl") are one word as well.
+    """
     for suffix in _STEM_SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
-    return word
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
 def pick_terms(weights: np.ndarray, terms: Sequence[str], language: str,

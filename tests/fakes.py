@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -90,6 +91,64 @@ def subject_blog(name: str, subject: str, *, n: int, end: datetime,
             html=f"<p>{text}</p><p>{text} Post number {i} of {name}.</p>" * 3,
         ))
     return doc
+
+
+# The words of each subject, and sentence frames: blogs on one subject share words, and
+# write posts of their own with them (never the same sentences twice, as real blogs do).
+SUBJECT_WORDS = {
+    "phonics": ("phonics", "blending", "decodable books", "phonemes", "digraphs", "segmenting",
+                "letter sounds", "early readers", "graphemes", "spelling", "reception class",
+                "sound buttons"),
+    "maths": ("fractions", "times tables", "place value", "bar models", "arithmetic",
+              "number lines", "multiplication", "division", "manipulatives", "algebra",
+              "reasoning problems", "denominators"),
+    "library": ("the library", "novels", "graphic novels", "our librarian", "book club",
+                "borrowing", "library shelves", "picture books", "fiction", "authors",
+                "reading for pleasure", "the catalogue"),
+}
+_FRAMES = ("This week {a} and {b} took most of our {when}.",
+           "I keep coming back to {a}, because {b} only works when {a} is secure.",
+           "A colleague asked how {a} fits with {b}; my answer took the whole {when}.",
+           "We tried {a} again, then {b}, and the {who} noticed the difference.",
+           "Nobody warned me that {a} would matter more than {b} for the {who}.",
+           "After the {when} we rewrote our plans for {a} and {b}.")
+_WHEN = ("morning", "afternoon", "staff meeting", "half term", "week", "lunchtime")
+_WHO = ("pupils", "children", "parents", "teaching assistants", "new staff", "class")
+
+
+def _sentence(subject: str, rng: random.Random) -> str:
+    a, b = rng.sample(SUBJECT_WORDS[subject], 2)
+    text = rng.choice(_FRAMES).format(a=a, b=b, when=rng.choice(_WHEN), who=rng.choice(_WHO))
+    return text[0].upper() + text[1:]
+
+
+def voiced_blog(name: str, subject: str, *, n: int, end: datetime, seed: int = 0) -> FeedDoc:
+    """Return a blog of ``n`` posts on ``subject`` in a voice of its own, one a day to ``end``.
+
+    Real blogs on one subject write different posts, each with the blog's own name and
+    sign-off: several of these make a topic (a topic needs 3 blogs, #12).
+    """
+    rng = random.Random(f"{name}-{seed}")
+    site = f"https://{name}.example/"
+    doc = FeedDoc(title=f"{name.title()} blog", site=site)
+    for i in range(n):
+        paragraphs = "".join(f"<p>{' '.join(_sentence(subject, rng) for _ in range(3))}</p>"
+                             for _ in range(4))  # 150 words or so: a diamond's length
+        doc.entries.append(Entry(
+            title=f"{subject.title()} notes {i} from {name.title()}",
+            link=f"{site}post-{i}/",
+            published=end - timedelta(days=i, hours=i % 5),
+            html=f"<p>{name.title()} here.</p>{paragraphs}<p>Back soon, {name.title()}.</p>",
+        ))
+    return doc
+
+
+def subject_blogs(end: datetime, *, n: int = 6) -> dict[str, FeedDoc]:
+    """Return nine blogs, three on each subject of SUBJECT_WORDS, by feed path."""
+    names = {"phonics": ("quill", "sprout", "acorn"), "maths": ("abacus", "tally", "slate"),
+             "library": ("shelf", "atlas", "folio")}
+    return {f"/{name}.xml": voiced_blog(name, subject, n=n, end=end)
+            for subject, blogs in names.items() for name in blogs}
 
 
 def feeds_yaml(urls: Sequence[str], **extra: str) -> str:
