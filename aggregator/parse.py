@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import feedparser
 
@@ -22,7 +22,7 @@ from .errors import ParseError
 from .models import ParsedFeed, Post
 from .sanitize import excerpt_html
 from .saxdriver import read_feed
-from .text import excerpt, html_to_text, markup_events, strip_bidi
+from .text import BIDI_CONTROL, excerpt, html_to_text, markup_events, strip_bidi
 from .textclean import topic_texts
 
 EXCERPT_CHARS = 400  # text characters of the HTML excerpt shown on pages
@@ -210,7 +210,7 @@ def _entry_date(entry: Any, now: datetime) -> tuple[datetime, bool]:
 
 
 # Characters no host name holds (a feed's link with markup in its host was a crash later).
-_NOT_IN_HOST = re.compile(r"[\x00-\x20<>\"'\\^`{|}]")
+_NOT_IN_HOST = re.compile(r"[\x00-\x20<>\"'\\^`{|}\u202a-\u202e\u2066-\u2069]")
 
 
 def _http_url(value: Any, base: str | None) -> str | None:
@@ -224,7 +224,8 @@ def _http_url(value: Any, base: str | None) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not host or _NOT_IN_HOST.search(host):
         return None
-    return url
+    # A browser sends them percent-encoded anyway; raw, they reorder a link shown as text.
+    return BIDI_CONTROL.sub(lambda m: quote(m.group()), url)
 
 
 def _clean(value: Any) -> str:

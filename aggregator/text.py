@@ -46,12 +46,12 @@ _RAW_END = {tag: re.compile(rf"</{tag}(?:[\t\n\f\r /][^<>]*)?>", re.I)
 # title they reorder what follows ("RTL \u202egnp.exe" reads "RTL exe.png"). The marks
 # (U+200E, U+200F, U+061C) stay: right-to-left writing needs them, and they reorder nothing.
 _BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
-_HAS_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def strip_bidi(text: str) -> str:
     """Return ``text`` without bidirectional control characters that reorder text."""
-    if _HAS_BIDI.search(text) is None:
+    if BIDI_CONTROL.search(text) is None:
         return text
     return text.translate(_BIDI_CONTROLS)
 

@@ -49,7 +49,7 @@ class ParseLimits:
     """What one feed's parse may cost a worker."""
 
     cpu_seconds: float = 10.0  # 30 ms is typical; a 5 MB feed of tag soup takes ~2 s
-    memory_bytes: int = 1 << 30  # the worker's address space; it needs ~150 MB to start
+    memory_bytes: int = 1 << 30  # the address space of a worker, which starts in ~90 MB
     # A worker that neither answers nor uses up its CPU time (stopped, or starved of CPU
     # for this long) is killed all the same.
     wall_seconds: float = 120.0

@@ -313,12 +313,13 @@ def test_bidi_controls_are_removed_at_parse_time() -> None:
     body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
             f'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Blog {rlo}gnp</title>'
             f"<link>https://blog.example/</link><description>About {lri}x</description>"
-            f"<item><title>RTL {rlo}gnp.exe</title><link>https://blog.example/1</link>"
+            f"<item><title>RTL {rlo}gnp.exe</title><link>https://blog.example/{rlo}1</link>"
             f"<dc:creator>Ann {rlo}ydoc</dc:creator><description>&lt;p&gt;Text {lri}a{pdi}"
             f" &amp;#x202E;b&lt;/p&gt;</description></item></channel></rss>").encode()
     feed = parse_feed(body, feed_url=URL, now=NOW)
     (post,) = feed.posts
     assert post.title == "RTL gnp.exe" and post.author == "Ann ydoc"
+    assert post.link == "https://blog.example/%E2%80%AE1"  # the address a browser asks for
     assert feed.title == "Blog gnp" and feed.description == "About x"
     for value in (post.text, post.excerpt, post.excerpt_html):
         assert not set(value) & {rlo, lri, pdi}, value
