@@ -29,7 +29,7 @@ import httpcore
 import httpx
 
 from .errors import FetchError
-from .urls import split_url, url_problem
+from .urls import host_problem, split_url, url_problem
 
 
 def check_url_allowed(url: str, *, allow_private: bool, what: str = "the address") -> None:
@@ -68,6 +68,9 @@ async def checked_addresses(host: str, port: int, *, allow_private: bool,
         found = [str(ipaddress.ip_address(host.strip("[]")))]
         what = "is"  # an address literal
     except ValueError:
+        problem = host_problem(host, allow_single_label=allow_private)
+        if problem:  # whoever sent the request, the name is checked before any lookup
+            raise FetchError("bad_url", f"the host name cannot exist: {problem}") from None
         found = await _resolve_once(host, port, timeout)
         what = "resolves to {},"
     if not allow_private:

@@ -272,3 +272,22 @@ def test_one_private_address_among_public_ones_refuses_the_name(
     assert isinstance(value, FetchError) and value.kind == "refused"
     assert "127.0.0.1" in value.message
     assert feed_server.requests == []
+
+
+def test_the_client_itself_refuses_an_impossible_name_before_any_lookup(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Defence in depth: code that uses the client directly, without fetch_feed's hop check.
+    lookups: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+    monkeypatch.setattr(netguard, "resolve", resolve)
+    opts = FetchOptions(allow_private_hosts=True)
+
+    async def go() -> None:
+        async with make_client(opts) as client:
+            await client.get("http://" + "a" * 64 + ".example/feed")
+    with pytest.raises(FetchError) as info:
+        asyncio.run(go())
+    assert info.value.kind == "bad_url" and lookups == []
