@@ -22,7 +22,15 @@ from .errors import ParseError
 from .models import ParsedFeed, Post
 from .sanitize import excerpt_html
 from .saxdriver import read_feed
-from .text import BIDI_CONTROL, excerpt, html_to_text, markup_events, strip_bidi
+from .text import (
+    BIDI_CONTROL,
+    NOT_XML,
+    excerpt,
+    html_to_text,
+    markup_events,
+    strip_bidi,
+    xml_safe,
+)
 from .textclean import topic_texts
 
 EXCERPT_CHARS = 400  # text characters of the HTML excerpt shown on pages
@@ -60,7 +68,7 @@ def parse_feed(
         raise ParseError(_not_a_feed_reason(body, data))
 
     site = _http_url(feed_info.get("link"), final_url or feed_url)
-    feed_language = language or _clean(feed_info.get("language")) or None
+    feed_language = language or _language(feed_info.get("language"))
     posts: list[Post] = []
     seen: set[str] = set()
     unlinked = 0
@@ -161,11 +169,11 @@ def _make_post(
         published=published,
         dated=dated,
         excerpt=excerpt(summary_text or text),
-        excerpt_html=strip_bidi(excerpt_html(summary_html or content_html,
-                                             max_chars=EXCERPT_CHARS, base=link)),
+        excerpt_html=strip_bidi(xml_safe(excerpt_html(summary_html or content_html,
+                                                      max_chars=EXCERPT_CHARS, base=link))),
         text=text[:100_000],
         author=strip_bidi(html_to_text(author))[:200] or None if author else None,
-        language=_clean(entry.get("language")) or language,
+        language=_language(entry.get("language")) or language,
         link_words=link_words(content_html or summary_html),
     )
 
@@ -222,10 +230,20 @@ def _http_url(value: Any, base: str | None) -> str | None:
         host = parts.hostname
     except ValueError:  # "http://[::1": not a URL
         return None
-    if parts.scheme not in ("http", "https") or not host or _NOT_IN_HOST.search(host):
+    if (parts.scheme not in ("http", "https") or not host or _NOT_IN_HOST.search(host)
+            or NOT_XML.search(url)):
         return None
     # A browser sends them percent-encoded anyway; raw, they reorder a link shown as text.
     return BIDI_CONTROL.sub(lambda m: quote(m.group()), url)
+
+
+_LANGUAGE = re.compile(r"[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*")
+
+
+def _language(value: Any) -> str | None:
+    """Return the feed's language code, or None if it is not one (it becomes an attribute)."""
+    code = _clean(value)
+    return code if _LANGUAGE.fullmatch(code) else None
 
 
 def _clean(value: Any) -> str:

@@ -118,7 +118,18 @@ def html_to_text(markup: str) -> str:
 
 def _tidy(text: str) -> str:
     """Collapse runs of spaces, trim each line and drop the blank ones."""
-    return "\n".join(filter(None, (line.strip() for line in _SPACES.sub(" ", text).split("\n"))))
+    text = xml_safe(_SPACES.sub(" ", text))
+    return "\n".join(filter(None, (line.strip() for line in text.split("\n"))))
+
+
+# What XML 1.0 cannot hold: C0 controls but tab and line ends, lone surrogates, U+FFFE and
+# U+FFFF. A NUL in one post's title made every feed the build wrote unreadable.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Return ``text`` without the characters an XML document (a feed) cannot hold."""
+    return NOT_XML.sub("", text)
 
 
 def excerpt(text: str, *, max_chars: int = 320) -> str:

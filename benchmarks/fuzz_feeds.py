@@ -354,7 +354,8 @@ def one_build(number: int, farm: Farm, inputs: list[tuple[str, Answer]], work: P
 
 
 def check_output(path: Path) -> list[str]:
-    """Return what is wrong with one written file: a bidi control, a non-http(s) link."""
+    """Return what is wrong with one written file: a bidi control, a non-http(s) link,
+    XML that is not well-formed."""
     text = path.read_text("utf-8", "replace")
     problems = ["bidi control"] if BIDI.search(text) else []
     links: list[str] = []
@@ -363,7 +364,10 @@ def check_output(path: Path) -> list[str]:
     elif path.suffix == ".json":
         links = json_links(json.loads(text))
     else:  # a feed: its links, and those of the HTML a reader makes of its descriptions
-        root = ET.fromstring(text)
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError as e:
+            return [*problems, f"not well-formed XML ({e})"]
         for element in root.iter():
             tag = element.tag.rsplit("}", 1)[-1]
             links += [v for k, v in element.attrib.items() if k in ("href", "xmlUrl", "htmlUrl")]

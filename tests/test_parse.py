@@ -323,3 +323,17 @@ def test_bidi_controls_are_removed_at_parse_time() -> None:
     assert feed.title == "Blog gnp" and feed.description == "About x"
     for value in (post.text, post.excerpt, post.excerpt_html):
         assert not set(value) & {rlo, lri, pdi}, value
+
+
+def test_characters_xml_cannot_hold_are_removed() -> None:
+    """A NUL in one title made every feed the build wrote unreadable."""
+    body = _rss("<language>en\x00&lt;b&gt;</language>"
+                "<item><title>a\x00b\x01c\x0bd &#1;e</title><link>https://blog.example/1\x01</link>"
+                "<description>&lt;p&gt;x\x02y&lt;/p&gt;</description></item>"
+                "<item><title>ok</title><link>https://blog.example/2</link></item>")
+    feed = parse_feed(body, feed_url=URL, now=NOW)
+    assert [(p.title, p.link) for p in feed.posts] == [("ok", "https://blog.example/2")]
+    assert feed.language is None  # a language code is written as an attribute
+    body = body.replace(b"https://blog.example/1\x01", b"https://blog.example/1")
+    first = parse_feed(body, feed_url=URL, now=NOW).posts[0]
+    assert first.title == "abc d e" and first.excerpt_html == "<p>xy</p>"
