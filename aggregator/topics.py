@@ -236,10 +236,11 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
         duplicates.setdefault(ids[original], []).append(ids[copy])
         labels[copy] = -2  # shown once, with the copy that is kept
     found.duplicates = {kept: tuple(copied) for kept, copied in duplicates.items()}
+    total = np.asarray(tfidf.sum(axis=0)).ravel()
     for cluster in sorted(set(labels.tolist()) - {-1, -2}):
         rows = np.flatnonzero(labels == cluster)
         label_terms = _label_terms(tfidf, rows, terms, language, sources=sources,
-                                   min_blogs=settings.min_topic_blogs)
+                                   min_blogs=settings.min_topic_blogs, total=total)
         if len(label_terms) < 2:  # nothing distinctive to name it by: not a topic
             found.misc.extend(ids[i] for i in rows)
             continue
@@ -519,27 +520,33 @@ def _term_names(sample: Sequence[list[str]], columns: np.ndarray,
 
 def _label_terms(tfidf: sp.csr_matrix, rows: np.ndarray, terms: Sequence[str],
                  language: str, count: int = 3, *, sources: np.ndarray | None = None,
-                 min_blogs: int = 1) -> list[str]:
+                 min_blogs: int = 1, total: np.ndarray | None = None) -> list[str]:
     """Return the terms most distinctive of ``rows`` against the other posts.
 
     Only terms that posts of at least ``min_blogs`` of the topic's blogs (``sources``: the
-    blog of each row) use: a label names what the topic's blogs share.
+    blog of each row) use: a label names what the topic's blogs share. ``total``: the
+    column sums of ``tfidf``, when already known.
     """
-    inside = np.asarray(tfidf[rows].mean(axis=0)).ravel()
+    sub = tfidf[rows]
+    width = tfidf.shape[1]
+    inside = np.asarray(sub.mean(axis=0)).ravel()
     outside_rows = tfidf.shape[0] - len(rows)
-    total = np.asarray(tfidf.sum(axis=0)).ravel()
+    if total is None:
+        total = np.asarray(tfidf.sum(axis=0)).ravel()
     outside = (total - inside * len(rows)) / max(outside_rows, 1)
     floor = 1.0 / max(tfidf.shape[0], 1) * float(inside.max(initial=0.0)) + 1e-6
-    present = np.asarray((tfidf[rows] > 0).mean(axis=0)).ravel()
+    present = np.bincount(sub.indices, minlength=width) / max(len(rows), 1)
     # What the topic says a lot, and the rest says rarely (a KL divergence term), among
     # terms that at least 1 post in 10 of the topic uses.
     score = inside * np.log((inside + floor) / (outside + floor))
     score[present < 0.1] = 0.0
     if sources is not None and min_blogs > 1:
-        used = tfidf[rows].tocoo()
-        pairs = np.unique(np.stack([sources[rows][used.row], used.col]), axis=1)
-        blogs = np.bincount(pairs[1], minlength=tfidf.shape[1])
-        score[blogs < min(min_blogs, len(set(sources[rows].tolist())))] = 0.0
+        own, blog_of_row = np.unique(sources[rows], return_inverse=True)
+        owner = sp.csr_matrix((np.ones(len(rows), dtype=np.float32),
+                               (blog_of_row, np.arange(len(rows)))), shape=(len(own), len(rows)))
+        per_blog = (owner @ sub).tocsr()  # one stored entry per (blog, term) used
+        blogs = np.bincount(per_blog.indices, minlength=width)  # the topic's blogs using each
+        score[blogs < min(min_blogs, len(own))] = 0.0
     return pick_terms(score, terms, language, count)
 
 

@@ -151,10 +151,14 @@ def synthetic(n: int, words: int, seed: int) -> tuple[list[str], list[str]]:
     return out_texts, out_labels
 
 
-def scale_child(n: int, seed: int) -> None:
-    """Cluster ``n`` synthetic posts; print time, peak RSS and NMI as JSON (child process)."""
+def scale_child(n: int, seed: int, blogs: int = 0) -> None:
+    """Cluster ``n`` synthetic posts; print time, peak RSS and NMI as JSON (child process).
+
+    With ``blogs``, the posts are spread over that many blogs (as a real build's are).
+    """
     texts, labels = synthetic(n, 900, seed)
-    docs = [Document(id=str(i), text=t) for i, t in enumerate(texts)]
+    docs = [Document(id=str(i), text=t, group=f"blog{i % blogs}" if blogs else "")
+            for i, t in enumerate(texts)]
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     model = find_topics(docs, seed=seed)
@@ -168,12 +172,13 @@ def scale_child(n: int, seed: int) -> None:
                       "nmi": normalized_mutual_info_score(labels, found)}))
 
 
-def scale_run(n: int, seed: int) -> None:
+def scale_run(n: int, seed: int, blogs: int = 0) -> None:
     """Run :func:`scale_child` in a fresh process so its peak memory is its own."""
-    out = subprocess.run([sys.executable, __file__, "--scale-child", str(n), "--seed", str(seed)],
+    out = subprocess.run([sys.executable, __file__, "--scale-child", str(n), "--seed", str(seed),
+                          "--scale-blogs", str(blogs)],
                          check=True, capture_output=True, text=True).stdout
     r = json.loads(out)
-    print(f"Scale: {r['docs']} posts of ~900 words: {r['seconds']:.1f} s, peak RSS "
+    print(f"Scale: {r['docs']} posts of ~900 words ({blogs or 'no'} blogs): {r['seconds']:.1f} s, peak RSS "
           f"{r['peak_rss_mb']:.0f} MB (of which {r['rss_before_mb']:.0f} MB before clustering: "
           f"interpreter, libraries, corpus), {r['topics']} topics, {r['misc']} in misc, "
           f"NMI {r['nmi']:.3f}")
@@ -187,17 +192,19 @@ def main() -> None:
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--scale-only", action="store_true")
     parser.add_argument("--scale-docs", type=int, default=20_000)
+    parser.add_argument("--scale-blogs", type=int, default=1000,
+                        help="blogs the scale run's posts come from (0: none)")
     parser.add_argument("--scale-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not CORPUS.is_file():
         sys.exit(f"{CORPUS} not found: the benchmark needs ../shared next to the repo")
     if args.scale_child is not None:
-        scale_child(args.scale_child, args.seed)
+        scale_child(args.scale_child, args.seed, args.scale_blogs)
         return
     if not args.scale_only:
         bbc_table(list(range(args.seeds)))
     if not args.no_scale:
-        scale_run(args.scale_docs, args.seed)
+        scale_run(args.scale_docs, args.seed, args.scale_blogs)
 
 
 if __name__ == "__main__":
