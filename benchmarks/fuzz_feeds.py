@@ -271,11 +271,13 @@ class Farm:
                     self.send_response(answer.status)
                     headers = {"Content-Type": "application/rss+xml", **answer.headers}
                     for key, value in headers.items():
-                        self.send_header(key, value)
+                        # As UTF-8, as a hostile server may: send_header allows only Latin-1.
+                        self._headers_buffer.append(  # type: ignore[attr-defined]
+                            f"{key}: {value}\r\n".encode("utf-8", "surrogateescape"))
                     self.send_header("Content-Length", str(len(answer.body)))
                     self.end_headers()
                     self.wfile.write(answer.body)
-                except (BrokenPipeError, ConnectionResetError, UnicodeEncodeError):
+                except (BrokenPipeError, ConnectionResetError):
                     pass
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -428,12 +430,17 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=200, help="inputs per build")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--keep", metavar="DIR", help="write the builds here, and keep them")
+    parser.add_argument("--only", metavar="NAME",
+                        help="serve only the hostile feeds whose name holds NAME")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     corpus = corpus_files()
     farm = Farm()
     secret = f"{farm.base}/secret"
     generators = hostile(secret)
+    if args.only:
+        generators = {k: v for k, v in generators.items() if args.only in k}
+        corpus = []
     result = Result()
     print(f"corpus: {len(corpus)} files; {len(generators)} hostile generators; "
           f"load {os.getloadavg()[0]:.1f}", flush=True)
