@@ -178,7 +178,8 @@ def scale_run(n: int, seed: int, blogs: int = 0) -> None:
                           "--scale-blogs", str(blogs)],
                          check=True, capture_output=True, text=True).stdout
     r = json.loads(out)
-    print(f"Scale: {r['docs']} posts of ~900 words ({blogs or 'no'} blogs): {r['seconds']:.1f} s, peak RSS "
+    print(f"Scale: {r['docs']} posts of ~900 words ({blogs or 'no'} blogs): "
+          f"{r['seconds']:.1f} s, peak RSS "
           f"{r['peak_rss_mb']:.0f} MB (of which {r['rss_before_mb']:.0f} MB before clustering: "
           f"interpreter, libraries, corpus), {r['topics']} topics, {r['misc']} in misc, "
           f"NMI {r['nmi']:.3f}")
