@@ -19,16 +19,9 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import normalize
 
 
-def consensus_clusters(vectors: np.ndarray, *, seed: int, min_size: int, sample: int,
-                       runs: int, max_k: int) -> np.ndarray:
-    """Return a cluster number per row (-1: misc); see :func:`consensus`."""
-    return consensus(vectors, seed=seed, min_size=min_size, sample=sample, runs=runs,
-                     max_k=max_k)[0]
-
-
 def consensus(vectors: np.ndarray, *, seed: int, min_size: int, sample: int,
               runs: int, max_k: int, max_share: float = 1.0) -> tuple[np.ndarray, float]:
-    """Return a cluster number per row (-1: misc), the number of clusters found from the data.
+    """Return a cluster per row (-1: misc), k found from the data, and how clear the cut is.
 
     A sample of rows is clustered many times with k-means over a range of k; how often two
     rows land together is their agreement, and an average-linkage tree over it is cut at
