@@ -428,8 +428,8 @@ def _vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
     it, over hashed terms (_term_counts): no vocabulary of every pair of words is built,
     which is most of the time and memory on a large corpus. A term's name is only needed
     for labels, and is recovered from a sample of the posts. Each term's weight is then
-    scaled by how widely blogs share it (:func:`_spread`; ``sources``: the blog of each
-    text, every text its own when None).
+    scaled by how widely blogs share it, and each use by how much its blog repeats it
+    (:func:`_blog_voice`; ``sources``: the blog of each text, every text its own when None).
     """
     words_of = _analyzer(language)
     hashes = _WordHashes()
