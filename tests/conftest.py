@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import ipaddress
 import json
 import os
 import re
@@ -126,6 +127,25 @@ class FeedServer:
 
     def hits(self, path: str) -> list[dict[str, str]]:
         return [h for p, h in self.requests if p == path]
+
+
+def redirect_to(location: str) -> Callable[[BaseHTTPRequestHandler], None]:
+    """Return a FeedServer route that answers 302 to ``location``."""
+    def handler(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(302)
+        request.send_header("Location", location)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+    return handler
+
+
+def declare_public(monkeypatch: pytest.MonkeyPatch, *addresses: str) -> None:
+    """Let the address policy treat ``addresses`` as if they were on the public internet."""
+    from aggregator import netguard
+
+    real = netguard.is_public_address
+    chosen = {ipaddress.ip_address(a) for a in addresses}
+    monkeypatch.setattr(netguard, "is_public_address", lambda a: a in chosen or real(a))
 
 
 def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from aggregator import netguard
 from aggregator.cli import main
 from aggregator.config import load_config, yaml_scalar
 
-from .conftest import FeedServer
+from .conftest import FeedServer, declare_public
 from .fakes import Entry, FeedDoc
 
 EXISTING = (
@@ -197,9 +195,7 @@ def test_add_reports_an_impossible_host_name(feeds: Path, url: str,
 def test_add_survives_a_page_announcing_an_impossible_host(
         feeds: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    real = netguard.is_public_address  # the local server stands for a public blog
-    monkeypatch.setattr(netguard, "is_public_address",
-                        lambda a: a == ipaddress.ip_address("127.0.0.1") or real(a))
+    declare_public(monkeypatch, "127.0.0.1")  # the local server stands for a public blog
     home = feed_server.serve("/", html(
         '<link rel="alternate" type="application/rss+xml" href="http://a..example/feed">'),
         content_type="text/html")

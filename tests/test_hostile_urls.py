@@ -9,14 +9,13 @@ resolver (``socket.getaddrinfo``), which is what a real lookup goes through.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import shutil
 import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,7 +31,7 @@ from aggregator.errors import FetchError
 from aggregator.fetch import FetchOptions, fetch_feed, make_client
 from aggregator.models import Feed, FetchedFeed
 
-from .conftest import FeedServer, _make_handler
+from .conftest import FeedServer, _make_handler, declare_public, redirect_to
 from .fakes import Entry, FeedDoc, feeds_yaml, subject_blog
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -48,22 +47,6 @@ def build(tmp_path: Path, *extra: str) -> int:
 def outcomes(tmp_path: Path) -> dict[str, tuple[str, str | None]]:
     data = json.loads((tmp_path / "site" / "data" / "build.json").read_text())
     return {f["url"]: (f["outcome"], f.get("cause")) for f in data["feeds"]}
-
-
-def declare_public(monkeypatch: pytest.MonkeyPatch, *addresses: str) -> None:
-    """Let the address policy treat ``addresses`` as if they were on the public internet."""
-    real = netguard.is_public_address
-    chosen = {ipaddress.ip_address(a) for a in addresses}
-    monkeypatch.setattr(netguard, "is_public_address", lambda a: a in chosen or real(a))
-
-
-def redirect_to(location: str) -> Callable[[BaseHTTPRequestHandler], None]:
-    def handler(request: BaseHTTPRequestHandler) -> None:
-        request.send_response(302)
-        request.send_header("Location", location)
-        request.send_header("Content-Length", "0")
-        request.end_headers()
-    return handler
 
 
 def good_blog(feed_server: FeedServer) -> str:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import subprocess
-from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from aggregator import netguard
 from aggregator.cli import main
 
-from .conftest import FeedServer, require
+from .conftest import FeedServer, declare_public, redirect_to, require
 from .fakes import Entry, FeedDoc
 
 
@@ -148,21 +144,10 @@ def test_a_file_new_since_the_ref_checks_every_entry(
 
 # -- hostile redirects (#13): the same checks as the build, at every hop ---------------------
 
-def redirect_to(location: str) -> Callable[[BaseHTTPRequestHandler], None]:
-    def handler(request: BaseHTTPRequestHandler) -> None:
-        request.send_response(302)
-        request.send_header("Location", location)
-        request.send_header("Content-Length", "0")
-        request.end_headers()
-    return handler
-
-
 def test_a_redirect_to_an_impossible_host_is_that_entrys_problem(
         tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    real = netguard.is_public_address  # the local server stands for a public blog
-    monkeypatch.setattr(netguard, "is_public_address",
-                        lambda a: a == ipaddress.ip_address("127.0.0.1") or real(a))
+    declare_public(monkeypatch, "127.0.0.1")  # the local server stands for a public blog
     feed_server.serve("/good.xml", feed("Good", posts=2))
     feed_server.routes["/hostile.xml"] = redirect_to("http://" + "a" * 64 + ".example/")
     path = tmp_path / "feeds.yaml"
