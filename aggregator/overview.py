@@ -18,10 +18,14 @@ QUIET_AFTER_DAYS = 90  # no post in this long: a "quieter topic"
 
 
 def preview(posts: Sequence[Post], count: int) -> tuple[Post, ...]:
-    """Return the ``count`` newest of ``posts``, at most one per blog."""
+    """Return the ``count`` newest of ``posts``, at most one per blog.
+
+    A post its feed gave no date has the day it was first seen as its date; it comes after
+    every dated one, or an old episode first read today would open the topic.
+    """
     chosen: list[Post] = []
     seen: set[str] = set()
-    for post in sorted(posts, key=lambda p: (p.published, p.uid), reverse=True):
+    for post in sorted(posts, key=lambda p: (p.dated, p.published, p.uid), reverse=True):
         if post.feed_url not in seen:
             seen.add(post.feed_url)
             chosen.append(post)
@@ -34,7 +38,8 @@ def overview(topic: Topic, posts: Mapping[str, Post], *, today: date,
              count: int) -> TopicOverview:
     """Return what the site shows of ``topic`` (``posts``: every post by uid)."""
     members = [posts[uid] for uid in topic.post_uids if uid in posts]
-    latest = max((p.published for p in members), default=None)
+    dated = [p.published for p in members if p.dated]  # first-seen times are no post's age
+    latest = max(dated or [p.published for p in members], default=None)
     return TopicOverview(
         topic=topic, preview=preview(members, count), posts=len(members),
         blogs=len({p.feed_url for p in members}), latest=latest,

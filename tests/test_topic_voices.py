@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from aggregator.models import Post, Topic
@@ -175,6 +176,17 @@ def test_a_preview_shows_the_newest_posts_one_per_blog() -> None:
               _post("https://slow.example/feed", "slow", now - timedelta(days=9))]
     shown = preview(posts, 3)
     assert [p.guid for p in shown] == ["busy0", "calm", "slow"]
+
+
+def test_undated_posts_come_after_dated_ones() -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    undated = replace(_post("https://old.example/feed", "episode", now), dated=False)
+    dated = _post("https://new.example/feed", "essay", now - timedelta(days=40))
+    assert [p.guid for p in preview([undated, dated], 2)] == ["essay", "episode"]
+    posts = {p.uid: p for p in (undated, dated)}
+    topic = Topic("t", "T", ("x",), tuple(posts))
+    (found,) = by_newest([topic], posts, today=now.date(), count=3)
+    assert found.latest == dated.published  # the feed's own date, not when it was read
 
 
 def test_topics_are_ordered_by_their_newest_post_and_stale_ones_are_quieter() -> None:
