@@ -30,7 +30,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import __version__, guard, syndication
+from . import __version__, ages, guard, syndication
 from .fairness import Ledger
 from .fairness import chart as fairness_chart
 from .health import for_how_long, health_record
@@ -309,7 +309,9 @@ class _Pages:
             keep_trailing_newline=True,
         )
         # A post shows on its blog's page and its topic's: compute its card's pieces once.
-        env.filters["datetime"] = functools.lru_cache(maxsize=65_536)(_display_datetime)
+        env.filters["datetime"] = ages.stamp
+        env.filters["day"] = functools.lru_cache(maxsize=65_536)(ages.day)
+        env.filters["age"] = lambda when: ages.age(when, content.generated)  # the build's clock
         env.filters["safe_html"] = functools.lru_cache(maxsize=65_536)(  # sanitised again
             lambda value: Markup(clean_html(value)))
         env.filters["isodate"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
@@ -448,11 +450,6 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -
 
 def _stylesheet() -> Path:
     return templates_dir() / "static" / "style.css"
-
-
-def _display_datetime(value: datetime) -> str:
-    utc = value.astimezone(UTC)
-    return f"{utc.day} {utc:%b %Y}, {utc:%H:%M} UTC"
 
 
 @dataclass(frozen=True, slots=True)
