@@ -34,11 +34,20 @@ class Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """A remark about feeds.yaml worth a look, never a reason to refuse it (a tag used once)."""
+
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The validated contents of feeds.yaml."""
 
     path: str
     feeds: tuple[Feed, ...]
+    warnings: tuple[Notice, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +174,11 @@ class ParsedFeed:
     language: str | None
     posts: tuple[Post, ...]
     unlinked: int = 0  # entries skipped: no http(s) address a reader could follow
+    # Entries whose link another entry of the feed also has (a podcast's show page):
+    # they are told apart by their guid or enclosure (parse.tell_apart).
+    shared_links: int = 0
+    # The ids posts of such entries were stored under before they were told apart.
+    merged_guids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +197,16 @@ class Blog:
     last_success: datetime | None
     last_error: str | None
     consecutive_failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A subject or phase from feeds.yaml's ``tags``, its spellings merged (aggregator.tags)."""
+
+    slug: str
+    name: str  # as most blogs spell it
+    spellings: frozenset[str]  # every spelling in feeds.yaml that means this tag
+    blogs: tuple[str, ...]  # feed URLs, in feeds.yaml order
 
 
 MISC_SLUG = "misc"  # the posts no topic holds: a page of their own, never a topic
@@ -255,6 +279,9 @@ class FeedHealth:
     last_status: int | None
     moved_to: str | None  # trusted permanent redirect: update feeds.yaml to this URL
     redirect_target: str | None  # permanent redirect seen, not yet trusted
+    last_post: datetime | None = None  # the blog's newest post
+    dormant: bool = False  # no post for health.DORMANT_AFTER: the blog is quiet, not the feed
+    shared_links: int = 0  # entries sharing their link with another, at the last fetch
 
 
 @dataclass(frozen=True, slots=True)
