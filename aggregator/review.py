@@ -43,6 +43,7 @@ class Review:
     findings: tuple[Finding, ...]
     checked_online: int = 0
     changed_ref: str | None = None
+    warnings: tuple[Finding, ...] = ()  # worth a look, never a failure (a tag used once)
 
     @property
     def ok(self) -> bool:
@@ -58,14 +59,16 @@ def review(path: str, *, network: bool = False, changed_ref: str | None = None,
     except FeedsFileError as e:
         return Review(path, 0, tuple(Finding(p.line, p.message) for p in e.problems),
                       changed_ref=changed_ref)
+    warnings = tuple(Finding(w.line, f"warning: {w.message}", ok=True)
+                     for w in config.warnings)
     if not network:
-        return Review(path, len(config.feeds), ())
+        return Review(path, len(config.feeds), (), warnings=warnings)
     feeds = [f for f in config.feeds if not f.disabled]
     if changed_ref is not None:
         feeds = changed_entries(config, base_config(path, changed_ref))
     findings = asyncio.run(_check_all(feeds, options or FetchOptions()))
     return Review(path, len(config.feeds), tuple(findings), checked_online=len(feeds),
-                  changed_ref=changed_ref)
+                  changed_ref=changed_ref, warnings=warnings)
 
 
 def base_config(path: str, ref: str) -> Config | None:
@@ -120,7 +123,7 @@ def _finding(feed: Feed, check: FeedCheck) -> Finding:
 
 def as_text(result: Review) -> str:
     """Return the review as ``PATH:LINE: message`` lines and a closing line."""
-    lines = [_where(result.path, f) + f.message for f in result.findings]
+    lines = [_where(result.path, f) + f.message for f in (*result.findings, *result.warnings)]
     lines.append(_closing(result))
     return "\n".join(lines)
 
@@ -134,6 +137,10 @@ def as_markdown(result: Review) -> str:
     if problems:
         lines += ["**Please fix:**", ""]
         lines += [f"- line {f.line or '?'}: {_md(f.message)}" for f in problems]
+        lines.append("")
+    if result.warnings:
+        lines += ["**Worth a look** (not errors):", ""]
+        lines += [f"- line {f.line or '?'}: {_md(f.message)}" for f in result.warnings]
         lines.append("")
     if good:
         lines += ["**Working feeds:**", ""]

@@ -21,9 +21,12 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
+
+if TYPE_CHECKING:
+    from .litter import LitterSite
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DATA = Path(__file__).resolve().parent / "data"
@@ -324,3 +327,12 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared (the team's test corpora) is not present")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def litter_site(tmp_path_factory: pytest.TempPathFactory) -> LitterSite:
+    """Build one site from the litter feeds (tests/litter.py) for the session: a LitterSite."""
+    from .litter import build_litter
+
+    with _start_server() as server:
+        return build_litter(tmp_path_factory.mktemp("litter"), server)
