@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,7 +20,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import yaml
 
 from .errors import ConfigError
-from .models import Config, Feed, Post
+from .models import Config, Feed, Notice, Post
+from .tags import find_tags
 from .urls import has_user_info, unsafe_char, url_problem
 
 MAX_BYTES = 1_000_000  # a list of many thousands of blogs still fits
@@ -95,10 +96,33 @@ def parse_config(raw: bytes, path: str = "feeds.yaml") -> Config:
     root = _compose_safely(text, path)
     problems: list[Problem] = []
     _find_duplicate_keys(root, problems)
-    feeds = _read_feeds(root, problems)
+    tag_lines: dict[tuple[str, str], int] = {}
+    feeds = _read_feeds(root, problems, tag_lines)
     if problems:
         raise FeedsFileError(path, sorted(problems, key=lambda p: p.line or 0))
-    return Config(path=path, feeds=tuple(feeds))
+    return Config(path=path, feeds=tuple(feeds), warnings=tag_warnings(feeds, tag_lines))
+
+
+def tag_warnings(feeds: Sequence[Feed],
+                 tag_lines: Mapping[tuple[str, str], int]) -> tuple[Notice, ...]:
+    """Return a warning for each tag only one blog has, at the line of the tag.
+
+    ``tag_lines`` maps (feed URL, tag as written) to the tag's line in feeds.yaml.
+
+    A tag's page gathers the blogs that share it; a tag given once is most often a
+    spelling no one else uses ("Maths" where the others wrote "numeracy"), so it is
+    worth a look, but never a reason to refuse the file.
+    """
+    warnings = []
+    for tag in find_tags([(f.url, f.tags) for f in feeds]):
+        if len(tag.blogs) == 1:
+            url = tag.blogs[0]
+            line = min((tag_lines[url, s] for s in tag.spellings if (url, s) in tag_lines),
+                       default=None)
+            warnings.append(Notice(line, (
+                f"tag {tag.name!r} is used by this blog only; a tag's page gathers the blogs "
+                "that share it, so check its spelling or use a tag other blogs have")))
+    return tuple(sorted(warnings, key=lambda w: w.line or 0))
 
 
 def _compose_safely(text: str, path: str) -> yaml.Node | None:
@@ -177,7 +201,8 @@ def _key(key_node: yaml.Node, problems: list[Problem]) -> str | None:
     return None
 
 
-def _read_feeds(root: yaml.Node | None, problems: list[Problem]) -> list[Feed]:
+def _read_feeds(root: yaml.Node | None, problems: list[Problem],
+                tag_lines: dict[tuple[str, str], int]) -> list[Feed]:
     if root is None:
         problems.append(Problem(1, "the file is empty; it needs a top-level 'feeds:' list"))
         return []
@@ -207,7 +232,7 @@ def _read_feeds(root: yaml.Node | None, problems: list[Problem]) -> list[Feed]:
     feeds: list[Feed] = []
     first_seen: dict[str, int] = {}
     for entry in entries:
-        feed = _read_entry(entry, problems)
+        feed = _read_entry(entry, problems, tag_lines)
         if feed is None:
             continue
         key = normalize_url(feed.url)
@@ -220,13 +245,15 @@ def _read_feeds(root: yaml.Node | None, problems: list[Problem]) -> list[Feed]:
     return feeds
 
 
-def _read_entry(node: yaml.Node, problems: list[Problem]) -> Feed | None:
+def _read_entry(node: yaml.Node, problems: list[Problem],
+                tag_lines: dict[tuple[str, str], int]) -> Feed | None:
     line = _line(node)
     if not isinstance(node, yaml.MappingNode):
         problems.append(Problem(line, "each entry must be a mapping like '- url: https://...'"))
         return None
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
+    item_lines: list[int] = []  # the line of each tag
     ok = True
     for key_node, value_node in node.value:
         key = _key(key_node, problems)
@@ -251,6 +278,8 @@ def _read_entry(node: yaml.Node, problems: list[Problem]) -> Feed | None:
                 ok = False
                 continue
             values[key] = [_scalar(v) for v in value_node.value]
+            if key == "tags":
+                item_lines = [_line(v) for v in value_node.value]
         elif not isinstance(value_node, yaml.ScalarNode):
             kind = "list" if isinstance(value_node, yaml.SequenceNode) else "mapping"
             problems.append(Problem(lines[key], f"{key!r} must be a single value, not a {kind}"))
@@ -312,6 +341,8 @@ def _read_entry(node: yaml.Node, problems: list[Problem]) -> Feed | None:
         values["added"] = added
     if not ok or "url" not in values:
         return None
+    for value_line, tag in zip(item_lines, values.get("tags", ()), strict=True):
+        tag_lines.setdefault((values["url"].strip(), tag.strip()), value_line)
     return Feed(
         url=values["url"].strip(),
         title=values.get("title", "").strip() or None,

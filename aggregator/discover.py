@@ -9,12 +9,20 @@ Discovery, in order: the URL itself if it is a feed; the page's
 ``<link rel="alternate" type="application/rss+xml|atom+xml" href="...">`` tags (relative
 ``href`` resolved against ``<base href>`` or the page's final URL); then the usual
 paths (:data:`COMMON_PATHS`) next to the page and at the root of its host.
+
+A body is parsed as a build parses it: in a worker process of a
+:class:`~aggregator.workers.ParsePool`, under the same CPU-time and memory limits. A
+pull request's check runs exactly these commands on a stranger's feed, so a parse that
+runs away is killed there too, and reported as that feed's problem.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import urljoin, urlsplit
@@ -25,13 +33,15 @@ from .config import LANGUAGE_CODE, append_entry, find_listed, load_config
 from .errors import AggregatorError, FetchError, ParseError
 from .fetch import FetchOptions, fetch_feed, make_client
 from .models import Config, Feed, FetchedFeed, ParsedFeed
-from .parse import parse_feed
 from .text import markup_events
 from .urls import redact, url_problem
+from .workers import ParseLimits, ParsePool
+from .workers import parse_job as _parse_job  # module-level: tests may replace it
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 COMMON_PATHS = ("feed/", "rss.xml", "atom.xml", "index.xml", "feed.xml", "rss/",
                 "feeds/posts/default")
+PARSE_LIMITS = ParseLimits()  # the build's limits (module-level: tests lower them)
 
 
 class DiscoveryError(AggregatorError):
@@ -74,31 +84,47 @@ async def download(client: httpx.AsyncClient, url: str, options: FetchOptions) -
     return Page(url, value.final_url, value.body, value.content_type)
 
 
-def read_feed(page: Page) -> FeedCheck:
-    """Parse a downloaded body as a feed and say whether it is usable."""
+@contextmanager
+def parse_pool(feeds: int) -> Iterator[ParsePool]:
+    """Yield a pool of bounded parse workers for checking up to ``feeds`` feeds at once.
+
+    Use it inside the event loop that awaits its parses; its workers end on exit.
+    """
+    pool = ParsePool(min(max(feeds, 1), os.cpu_count() or 1), PARSE_LIMITS)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+async def read_feed(page: Page, pool: ParsePool) -> FeedCheck:
+    """Parse a downloaded body as a feed in a worker of ``pool``; say whether it is usable."""
     if looks_like_html(page):
         return FeedCheck(page.url, page.final_url, problem="this is a web page, not a feed")
-    try:
-        parsed = parse_feed(page.body, feed_url=page.url, now=datetime.now(UTC),
-                            content_type=page.content_type, final_url=page.final_url)
-    except ParseError as e:
-        return FeedCheck(page.url, page.final_url, problem=f"not a readable feed: {e}")
+    parsed = await pool.parse(_parse_job, page.body, page.url, datetime.now(UTC),
+                              page.content_type, page.final_url, None)
+    if isinstance(parsed, ParseError):
+        # What stopped the parse (parse_timeout, too_large...) is named as a build names it.
+        cause = "" if parsed.kind == "parse" else f" ({parsed.kind})"
+        return FeedCheck(page.url, page.final_url,
+                         problem=f"not a readable feed{cause}: {parsed}")
     if not parsed.posts:
         return FeedCheck(page.url, page.final_url, parsed, problem="the feed has no posts")
     return FeedCheck(page.url, page.final_url, parsed)
 
 
-async def check_feed(client: httpx.AsyncClient, url: str, options: FetchOptions) -> FeedCheck:
+async def check_feed(client: httpx.AsyncClient, url: str, options: FetchOptions,
+                     pool: ParsePool) -> FeedCheck:
     """Fetch ``url`` and check it is a real feed with posts; never raise for a bad feed."""
     try:
         page = await download(client, url, options)
     except FetchError as e:
         return FeedCheck(url, problem=f"cannot fetch it: {e}")
-    return read_feed(page)
+    return await read_feed(page, pool)
 
 
-async def discover_feed(client: httpx.AsyncClient, url: str,
-                        options: FetchOptions) -> FeedCheck:
+async def discover_feed(client: httpx.AsyncClient, url: str, options: FetchOptions,
+                        pool: ParsePool) -> FeedCheck:
     """Return the first usable feed found at or from ``url`` (a home page or a feed).
 
     Raise :class:`DiscoveryError` naming every candidate tried when none works.
@@ -107,7 +133,7 @@ async def discover_feed(client: httpx.AsyncClient, url: str,
         page = await download(client, url, options)
     except FetchError as e:
         raise DiscoveryError(f"cannot fetch {redact(url)}: {e}") from e
-    first = read_feed(page)
+    first = await read_feed(page, pool)
     if first.ok:
         return first
     tried = [f"{redact(url)}: {first.problem}"]
@@ -116,7 +142,7 @@ async def discover_feed(client: httpx.AsyncClient, url: str,
     for candidate in candidates:
         if candidate in (url, page.final_url):
             continue
-        check = await check_feed(client, candidate, options)
+        check = await check_feed(client, candidate, options, pool)
         if check.ok:
             return check
         tried.append(f"{redact(candidate)}: {check.problem}")
@@ -218,8 +244,9 @@ async def add_blog(feeds_path: str, url: str, options: FetchOptions, *,
     if problem:  # the rules of feeds.yaml, checked before anything is sent
         raise DiscoveryError(f"{redact(url)} {problem}; nothing was added")
     _refuse_listed(config, url, feeds_path)
-    async with (client or make_client(options)) as http:
-        check = await discover_feed(http, url, options)
+    with parse_pool(1) as pool:
+        async with (client or make_client(options)) as http:
+            check = await discover_feed(http, url, options, pool)
     assert check.feed is not None
     _refuse_listed(config, check.url, feeds_path)
     feed = check.feed

@@ -19,6 +19,9 @@ from .errors import FetchError
 from .models import Condition, Feed, FeedHealth, FeedReport, FeedState
 
 DEAD_AFTER = timedelta(days=30)  # a feed failing this long is marked dead
+# A blog whose newest post is this old is dormant: its feed may be fine, its author is
+# quiet. Shown apart from a failing feed, so "healthy" never hides a silent blog (#17).
+DORMANT_AFTER = timedelta(days=180)
 
 _RANK: dict[Condition, int] = {"dead": 0, "gone": 1, "failing": 2, "ok": 3}
 
@@ -29,6 +32,14 @@ def is_dead(state: FeedState, now: datetime) -> bool:
         return False
     since = state.last_success or state.first_seen
     return since is not None and now - since >= DEAD_AFTER
+
+
+def is_dormant(last_post: datetime | None, now: datetime) -> bool:
+    """Return whether a blog whose newest post is from ``last_post`` is dormant.
+
+    A blog with no post yet is not dormant (it has nothing to be quiet after).
+    """
+    return last_post is not None and now - last_post >= DORMANT_AFTER
 
 
 def condition(state: FeedState, now: datetime) -> Condition:

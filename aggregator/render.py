@@ -30,7 +30,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import __version__, ages, guard, syndication
+from . import __version__, ages, blogpages, guard, syndication
 from .fairness import Ledger
 from .fairness import chart as fairness_chart
 from .health import for_how_long, health_record
@@ -315,6 +315,7 @@ class _Pages:
         env.filters["safe_html"] = functools.lru_cache(maxsize=65_536)(  # sanitised again
             lambda value: Markup(clean_html(value)))
         env.filters["isodate"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
+        env.filters["tag_slug"] = blogpages.tag_slugs(content.blogs).__getitem__  # tag links
         env.filters["also_on"] = lambda post: [  # cross-posts (#4)
             site.blogs[url] for url in content.also_on.get(post.uid, ()) if url in site.blogs]
         self.env = env
@@ -417,8 +418,9 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -
                            if u in site.posts] for p in posts[:BLOG_PAGE_POSTS]}
         page(f"blogs/{blog.slug}/index.html", "blog.html", blog=blog,
              posts=posts[:BLOG_PAGE_POSTS], total=len(posts), related=related)
-    page("blogs/index.html", "blogs.html", blogs=blogs,
-         counts={b.url: len(posts_by_blog.get(b.url, [])) for b in blogs})
+    page("blogs/index.html", "blogs.html", **blogpages.directory_page(
+        blogs, content.posts, site.topic_of, content.generated))
+    blogpages.write_tag_pages(page, site, out, write_feeds=_write_feeds)
     page("about/index.html", "about.html")
     # Served for any missing path at any depth, so its links must be absolute.
     page("404.html", "404.html", root=site.base_url,
