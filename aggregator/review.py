@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import FeedsFileError, load_config, normalize_url, parse_config
-from .discover import FeedCheck, check_feed
+from .discover import FeedCheck, check_feed, parse_pool
 from .errors import ConfigError
 from .fetch import FetchOptions, make_client
 from .models import Config, Feed
@@ -103,8 +103,10 @@ def changed_entries(config: Config, base: Config | None) -> list[Feed]:
 
 
 async def _check_all(feeds: list[Feed], options: FetchOptions) -> list[Finding]:
-    async with make_client(options) as client:
-        checks = await asyncio.gather(*(check_feed(client, f.url, options) for f in feeds))
+    with parse_pool(len(feeds)) as pool:  # each body parsed as a build parses it: bounded
+        async with make_client(options) as client:
+            checks = await asyncio.gather(*(check_feed(client, f.url, options, pool)
+                                            for f in feeds))
     return [_finding(feed, check) for feed, check in zip(feeds, checks, strict=True)]
 
 
