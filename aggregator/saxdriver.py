@@ -26,6 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.expatreader import ExpatParser
 
+# Not feedparser's public API: what feedparser.parse itself calls, in 6.0.x (pyproject pins
+# feedparser below 6.1; tests/test_hostile_saxdriver.py fails if any of these goes, or if
+# the parser objects stop having resolve_uri, feeddata, entries, version, namespaces_in_use
+# or reading resolve_relative_uris and sanitize_html).
 from feedparser.api import LooseFeedParser, StrictFeedParser
 from feedparser.encodings import convert_to_utf8
 from feedparser.sanitizer import replace_doctype
