@@ -23,30 +23,29 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import __version__, ages, blogpages, guard, syndication
+from . import __version__, ages, archive, blogpages, guard, river, syndication
 from .fairness import Ledger
-from .fairness import chart as fairness_chart
 from .health import for_how_long, health_record
 from .models import MISC_LABEL, MISC_SLUG, Blog, BuildReport, Diamond, Post, Topic
 from .overview import QUIET_AFTER_DAYS, by_newest, preview
 from .sanitize import clean_html
 from .store import Feature, StoredTopic
 from .syndication import Channel, Item, Outline, stable_id
+from .text import excerpt
 
 log = logging.getLogger(__name__)
 
 FEED_ITEMS = 100  # items in the combined feed
 TOPIC_PAGE_POSTS = 30  # posts on each page of a topic
 HOME_TOPIC_POSTS = 3  # posts per topic on the home page (its newest, one per blog)
+GIST_CHARS = 140  # a compact list's excerpt: about one line (CSS cuts it to one)
 BLOG_PAGE_POSTS = 30
-DIAMOND_FEED_DAYS = 30  # days of picks in diamonds.xml
 DEFAULT_BASE_URL = "http://localhost:8000/"  # where `aggregator serve` previews the site
 
 
@@ -312,6 +311,7 @@ class _Pages:
         env.filters["datetime"] = ages.stamp
         env.filters["day"] = functools.lru_cache(maxsize=65_536)(ages.day)
         env.filters["age"] = lambda when: ages.age(when, content.generated)  # the build's clock
+        env.filters["gist"] = lambda text, chars=GIST_CHARS: excerpt(text, max_chars=chars)
         env.filters["safe_html"] = functools.lru_cache(maxsize=65_536)(  # sanitised again
             lambda value: Markup(clean_html(value)))
         env.filters["isodate"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
@@ -396,7 +396,8 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -
          topics=[o for o in topics if o.active], quieter=[o for o in topics if not o.active],
          misc=preview(site.posts_of(content.misc), HOME_TOPIC_POSTS), misc_label=MISC_LABEL,
          misc_count=len(content.misc), quiet_days=QUIET_AFTER_DAYS)
-    _write_diamond_pages(site, page, out)
+    archive.write_diamond_pages(site, page, out)
+    river.write_river(page, content.posts, content.copies)
 
     for topic in content.topics:
         _write_topic_pages(page, site, topic)
@@ -452,70 +453,6 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -
 
 def _stylesheet() -> Path:
     return templates_dir() / "static" / "style.css"
-
-
-@dataclass(frozen=True, slots=True)
-class PastPick:
-    """One past diamond as the archive and diamonds.xml show it."""
-
-    date: date
-    post_uid: str
-    feed_url: str
-    title: str
-    link: str
-    blog_title: str
-    blog_slug: str | None  # None: the blog has left the site
-    topic: Topic | None  # None: misc, or a topic since dissolved
-    reason: str
-    post: Post | None  # None: no longer stored
-
-
-def past_picks(site: _Site) -> list[tuple[date, list[PastPick]]]:
-    """Return every day's picks, newest day first, each with what is still known of it."""
-    days: dict[date, list[PastPick]] = {}
-    topics = {t.slug: t for t in site.content.topics}
-    for f in site.content.history:
-        post = site.posts.get(f.post_uid)
-        blog = site.blogs.get(f.feed_url)
-        link = f.link or (post.link if post else "")
-        if not link:
-            continue  # recorded before titles were kept, and gone since: nothing to link to
-        days.setdefault(f.date, []).append(PastPick(
-            date=f.date, post_uid=f.post_uid, feed_url=f.feed_url,
-            title=f.title or (post.title if post else link),
-            link=link, blog_title=f.blog_title or (blog.title if blog else f.feed_url),
-            blog_slug=blog.slug if blog else None,
-            topic=topics.get(f.topic) if f.topic else None, reason=f.reason, post=post))
-    return sorted(days.items(), key=lambda kv: kv[0], reverse=True)
-
-
-def _write_diamond_pages(site: _Site, page: Callable[..., None], out: Path) -> None:
-    """Write the diamonds archive, diamonds.xml and the fairness ledger."""
-    days = past_picks(site)
-    page("diamonds/index.html", "diamonds.html", days=days)
-    items = [diamond_item(pick) for _, picks in days[:DIAMOND_FEED_DAYS] for pick in picks]
-    channel = Channel(
-        title="Diamonds in the rough · Edublogs by topic",
-        description="Each day's posts drawn at random from blogs that get little attention, "
-                    "with the reason for each pick.",
-        self_url=site.absolute("diamonds.xml"), site_url=site.absolute("diamonds/index.html"),
-        updated=max((i.published for i in items), default=site.content.generated))
-    (out / "diamonds.xml").write_bytes(syndication.rss(channel, items))
-    if site.content.ledger is not None:
-        page("fairness/index.html", "fairness.html", ledger=site.content.ledger,
-             chart=fairness_chart(site.content.ledger))
-
-
-def diamond_item(pick: PastPick) -> Item:
-    """Return a past pick as a feed item: a stable GUID per (date, post), the reason in it."""
-    excerpt = f"{pick.post.excerpt} " if pick.post and pick.post.excerpt else ""
-    return Item(
-        id=stable_id("diamond", pick.date.isoformat(), pick.post_uid), title=pick.title,
-        link=pick.link, published=datetime.combine(pick.date, dtime(0), tzinfo=UTC),
-        summary=f"{excerpt}(From {pick.blog_title}.) Why this pick: {pick.reason}",
-        author=(pick.post.author if pick.post and pick.post.author else pick.blog_title),
-        source_title=pick.blog_title, source_url=pick.feed_url,
-    )
 
 
 def post_item(site: _Site, post: Post) -> Item:
