@@ -227,7 +227,8 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
             topics=model.topics, misc=model.misc, diamonds=diamonds, related=model.related,
             also_on=also_on, copies=frozenset(copies),
             history=history, ledger=build_ledger(blogs, posts, history, today=now.date(),
-                                                 settings=options.diamonds),
+                                                 settings=options.diamonds,
+                                                 withdrawn=store.withdrawn_picks()),
             dissolved=[t for t in store.topics() if not t.active],
         )
         staged = write_site(content, report, options.out_dir)

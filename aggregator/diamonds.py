@@ -11,6 +11,9 @@ picks (issue 5). Each pick is two draws:
    posts ten times a day has no more chances than one that posts once a month.
 2. One of that blog's eligible **posts**, uniformly.
 
+Posts come from the last 30 days; when fewer blogs than picks have one (a summer, a
+small community), the draw looks back further, step by step (:func:`draw_pool`).
+
 At most one pick per blog, and no two picks from one topic while blogs with posts in
 other topics remain. Every factor is reported in the pick's reason, in plain words.
 """
@@ -22,10 +25,11 @@ import random
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
 from .models import Diamond, Post
 from .store import Feature
+from .windows import Window, reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +37,10 @@ class DiamondSettings:
     """Every knob of the picks, in one place (documented in the README)."""
 
     count: int = 5  # picks per build
-    window_days: int = 30  # only posts published this recently
+    window_days: int = 30  # only posts published this recently...
+    # ... unless fewer blogs than ``count`` have one: then the draw looks back this far,
+    # one step at a time, so a quiet month or a small community still gets its picks.
+    wider_windows: tuple[int, ...] = (60, 90, 180)
     min_words: int = 120  # "real substance": shorter posts are notices, not essays
     max_link_share: float = 0.5  # more of the words than this in links / linked list items: roundup
     roundup_title_link_share: float = 0.2  # the same, for a title like "Weekly links"
@@ -78,16 +85,28 @@ def is_roundup(post: Post, settings: DiamondSettings = DiamondSettings(), *,
     return share >= settings.roundup_title_link_share and bool(_ROUNDUP_TITLE.search(post.title))
 
 
-def ineligible_because(post: Post, *, now: datetime, settings: DiamondSettings) -> str | None:
-    """Return why ``post`` cannot be a diamond on its own merits, or None if it can."""
-    if now - post.published > timedelta(days=settings.window_days):
-        return f"older than {settings.window_days} days"
+def unfit_because(post: Post, settings: DiamondSettings = DiamondSettings()) -> str | None:
+    """Return why ``post`` could never be a diamond, whatever its age, or None if it could."""
     words = post.words
     if words < settings.min_words:
         return f"shorter than {settings.min_words} words"
     if is_roundup(post, settings, words=words):
         return "a roundup of links"
     return None
+
+
+def ineligible_because(post: Post, *, now: datetime, settings: DiamondSettings,
+                       window: int | None = None) -> str | None:
+    """Return why ``post`` cannot be a diamond on ``now``'s day, or None if it can.
+
+    ``window``: the days a post may be old (default ``settings.window_days``), counted
+    as :class:`~aggregator.windows.Window` counts them: a post of today or of the
+    ``window - 1`` days before it.
+    """
+    window = settings.window_days if window is None else window
+    if post.published.date() not in Window.as_of(now.date(), window):
+        return f"older than {window} days"
+    return unfit_because(post, settings)
 
 
 def is_eligible(post: Post, *, now: datetime, settings: DiamondSettings) -> bool:
@@ -147,21 +166,30 @@ def last_chance_factor(days_left: int | None, settings: DiamondSettings) -> floa
 
 
 def days_left(posts: Iterable[Post], *, now: datetime, settings: DiamondSettings) -> int:
-    """Return whole days until the newest of ``posts`` leaves the eligibility window."""
-    newest = max(p.published for p in posts)
-    return max(0, (newest + timedelta(days=settings.window_days) - now).days)
+    """Return whole days until the newest of ``posts`` leaves the eligibility window.
+
+    1: today is its last day in the window (it leaves tomorrow); 0: it has left.
+    """
+    newest = max(p.published for p in posts).date()
+    last = reach(newest, settings.window_days).last
+    return max(0, (last - now.date()).days + 1)
 
 
 def exposures(history: Iterable[Feature], *, feeds: Iterable[str], today: date,
               joined: Mapping[str, date], settings: DiamondSettings) -> dict[str, Exposure]:
-    """Return the exposure of each of ``feeds`` before ``today``, from the stored history."""
-    since = today - timedelta(days=settings.history_days)
+    """Return the exposure of each of ``feeds`` before ``today``, from the stored history.
+
+    Features are counted over the ``history_days`` window as of ``today``, the window the
+    ledger counts (:func:`aggregator.fairness.build_ledger`); today's own picks (an earlier
+    run of this date) never count.
+    """
+    window = Window.as_of(today, settings.history_days)
     times: dict[str, int] = {}
     last: dict[str, date] = {}
     for f in history:
         if f.date >= today:
-            continue  # today's own picks (an earlier run of this date) never count
-        if f.date >= since:
+            continue
+        if f.date in window:
             times[f.feed_url] = times.get(f.feed_url, 0) + 1
         if f.feed_url not in last or f.date > last[f.feed_url]:
             last[f.feed_url] = f.date
@@ -189,6 +217,52 @@ def cross_post_groups(
     return group_of
 
 
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """What one day's draw picks from: each blog's posts, and how far back it looked."""
+
+    window: int  # days the draw looked back: settings.window_days unless it widened
+    by_blog: Mapping[str, tuple[Post, ...]]  # by feed URL, each blog's posts by uid
+    step: Mapping[str, int]  # by feed URL: the narrowest window holding one of its posts
+
+    def widened(self, url: str, settings: DiamondSettings) -> bool:
+        """Return whether the blog at ``url`` is in the draw only because it widened."""
+        return self.step[url] > settings.window_days
+
+
+def draw_pool(posts: Iterable[Post], *, today: date, settings: DiamondSettings,
+              featured: Collection[str] = frozenset(),
+              excluded_feeds: Collection[str] = frozenset()) -> Pool:
+    """Return the blogs and posts ``today``'s draw may pick from.
+
+    A post may be picked if it is substantial (:func:`unfit_because`), was never featured
+    (``featured``: uids) and its blog is not excluded. It must be inside the
+    ``window_days`` window, unless fewer blogs than ``count`` have such a post: then the
+    window widens one step of ``wider_windows`` at a time until enough blogs have one (or
+    the widest is reached). Widening brings in more blogs, never older posts of a blog
+    that has a newer one: each blog offers only the posts of the narrowest window that
+    holds any of its posts.
+    """
+    steps = (settings.window_days,
+             *sorted(w for w in settings.wider_windows if w > settings.window_days))
+    widest = Window.as_of(today, steps[-1])
+    fit: dict[str, list[Post]] = {}
+    for post in sorted(posts, key=lambda p: (p.feed_url, p.uid)):
+        if (post.feed_url in excluded_feeds or post.uid in featured
+                or post.published.date() not in widest or unfit_because(post, settings)):
+            continue
+        fit.setdefault(post.feed_url, []).append(post)
+    step: dict[str, int] = {}
+    for url, ps in fit.items():
+        newest = max(p.published for p in ps).date()
+        step[url] = next(w for w in steps if newest in Window.as_of(today, w))
+    window = next((w for w in steps if sum(1 for s in step.values() if s <= w) >= settings.count),
+                  steps[-1])
+    by_blog = {url: tuple(p for p in ps if p.published.date() in Window.as_of(today, step[url]))
+               for url, ps in fit.items() if step[url] <= window}
+    return Pool(window=window, by_blog=by_blog, step={url: step[url] for url in by_blog})
+
+
 def pick_diamonds(
     posts: Sequence[Post],
     *,
@@ -203,32 +277,29 @@ def pick_diamonds(
 ) -> list[Diamond]:
     """Return up to ``settings.count`` picks: at most one per blog, spread across topics.
 
-    Only the date of ``now`` matters: posts are aged against the end of that day.
+    Only the date of ``now`` matters: posts are aged in whole days (see
+    :class:`~aggregator.windows.Window`), so a re-run later the same day draws the same.
 
     ``excluded_feeds`` are dead blogs; ``joined`` gives each blog's join date (for the
     newcomer boost); ``duplicates`` maps a post to its cross-posts on other blogs, so a
     post featured on one blog is never featured again from another.
     """
-    # The draw depends on the date, not on the time of day the build runs: posts are aged
-    # against the end of the day, so a re-run later the same day draws the same picks.
     today = now.date()
-    now = datetime.combine(today, time(23, 59, 59), tzinfo=now.tzinfo or UTC)
     group_of = cross_post_groups(duplicates)
     featured: set[str] = set()
     for f in history:
         if f.date < today:
             featured |= group_of.get(f.post_uid, {f.post_uid})
-
-    by_blog: dict[str, list[Post]] = {}
-    for post in sorted(posts, key=lambda p: (p.feed_url, p.uid)):
-        if (post.feed_url in excluded_feeds or post.uid in featured
-                or not is_eligible(post, now=now, settings=settings)):
-            continue
-        by_blog.setdefault(post.feed_url, []).append(post)
+    pool = draw_pool(posts, today=today, settings=settings, featured=featured,
+                     excluded_feeds=excluded_feeds)
+    by_blog = pool.by_blog
 
     exposure = exposures(history, feeds=by_blog, today=today, joined=joined or {},
                          settings=settings)
-    left = {url: days_left(ps, now=now, settings=settings) for url, ps in by_blog.items()}
+    # The last-chance boost is for a post about to leave the usual window; one from a
+    # widened window has left it already, and gets none.
+    left = {url: None if pool.widened(url, settings) else days_left(ps, now=now, settings=settings)
+            for url, ps in by_blog.items()}
     weight = {url: exposure[url].weight(today, settings, days_left=left[url])
               for url in by_blog}
     rng = random.Random(seed)
@@ -241,30 +312,38 @@ def pick_diamonds(
         fresh = {url: [p for p in ps if topic_of.get(p.uid) not in used_topics]
                  for url, ps in candidates.items()}
         fresh = {url: ps for url, ps in fresh.items() if ps}
-        pool = fresh or candidates
-        blogs = sorted(pool)
+        drawn: Mapping[str, Sequence[Post]] = fresh or candidates
+        blogs = sorted(drawn)
         weights = [weight[url] for url in blogs]
         total = sum(weights)
         url = rng.choices(blogs, weights=weights)[0] if total > 0 else rng.choice(blogs)
         chance = weight[url] / total if total > 0 else 1 / len(blogs)
-        post = rng.choice(pool[url])
+        post = rng.choice(drawn[url])
         topic = topic_of.get(post.uid)
         used_topics.add(topic)
+        newest = max(p.published for p in by_blog[url]).date()
         picks.append(Diamond(post_uid=post.uid, feed_url=url, topic=topic, reason=explain(
             exposure[url], today=today, settings=settings, posts=len(by_blog[url]),
-            blogs=len(blogs), chance=chance, days_left=left[url])))
+            blogs=len(blogs), chance=chance, days_left=left[url],
+            widened_to=pool.window if pool.widened(url, settings) else None, newest=newest)))
         del candidates[url]
         copies = group_of.get(post.uid, frozenset())
         if copies:  # the same post cross-posted on another blog is not picked twice today
-            candidates = {u: [p for p in ps if p.uid not in copies]
+            candidates = {u: tuple(p for p in ps if p.uid not in copies)
                           for u, ps in candidates.items()}
             candidates = {u: ps for u, ps in candidates.items() if ps}
     return picks
 
 
 def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts: int,
-            blogs: int, chance: float, days_left: int | None = None) -> str:
-    """Return why a blog was drawn, in plain words, from the factors of its weight."""
+            blogs: int, chance: float, days_left: int | None = None,
+            widened_to: int | None = None, newest: date | None = None) -> str:
+    """Return why a blog was drawn, in plain words, from the factors of its weight.
+
+    ``widened_to``: the days the draw looked back, when it had to look further than
+    ``window_days`` to reach this blog; ``newest``: the date of the blog's newest post
+    that could be picked.
+    """
     n, days = exposure.times, settings.history_days
     if exposure.last is None:
         parts = ["From a blog never featured before"]
@@ -274,26 +353,56 @@ def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts
             parts = [f"From a blog featured {_plural(n, 'time')} in the last {days} days, "
                      f"most recently {ago} ago"]
         else:
-            parts = [f"From a blog featured 0 times in the last {days} days (last {ago} ago)"]
+            parts = [f"From a blog not featured in the last {days} days (last {ago} ago)"]
     boost = exposure.newcomer_factor(today, settings)
     if exposure.joined is not None and boost > 1.0:
         age = max(0, (today - exposure.joined).days)
         joined = "today" if age == 0 else f"{_plural(age, 'day')} ago"
         parts.append(f"joined {joined} (newcomer boost ×{boost:.1f})")
-    parts.append(f"one of {_plural(posts, 'recent post')} from this blog")
+    if widened_to is not None and newest is not None:
+        since = _day(newest, today)
+        parts.append(("its only post" if posts == 1 else f"one of its {posts} posts")
+                     + f" that could be picked, with nothing newer from this blog since {since}"
+                     f" (fewer than {settings.count} blogs had a post in the last "
+                     f"{settings.window_days} days, so the draw looked back {widened_to} days)")
+    else:
+        parts.append("its only recent post" if posts == 1
+                     else f"one of its {posts} recent posts")
     last_chance = last_chance_factor(days_left, settings)
     if days_left is not None and last_chance >= 1.0 + settings.last_chance_boost / 2:
         when = "tomorrow" if days_left <= 1 else f"in {days_left} days"
         parts.append(f"its last eligible post leaves the {settings.window_days}-day window "
                      f"{when} (last-chance boost ×{last_chance:.1f})")
-    return (f"{'; '.join(parts)}. It had a {_percent(chance)} chance in its draw, among "
-            f"{_plural(blogs, 'blog')} still in the running.")
+    if blogs == 1:
+        odds = "It was the only blog still in the running."
+    else:
+        odds = f"It had {_chance(chance)} in its draw, among {blogs} blogs still in the running."
+    return f"{'; '.join(parts)}. {odds}"
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _percent(share: float) -> str:
-    pct = 100 * share
-    return f"{pct:.0f}%" if pct >= 10 else f"{pct:.1f}%"
+def _day(day: date, today: date) -> str:
+    """Return ``day`` as "3 June" (with the year when it is not ``today``'s)."""
+    text = f"{day.day} {day:%B}"
+    return text if day.year == today.year else f"{text} {day.year}"
+
+
+def _chance(share: float) -> str:
+    """Return a chance as a reader would say it: "a 42% chance", "about a 1 in 40 chance".
+
+    Whole percents from 10% up (never "100%" for a draw among several blogs), odds below:
+    a precision the draw's weights do not have would only mislead.
+    """
+    if share >= 0.995:
+        return "a better than 99% chance"
+    if share >= 0.095:
+        return f"a {max(10, round(100 * share))}% chance"
+    if share <= 1e-4:
+        return "less than a 1 in 10,000 chance"
+    odds = 1 / share
+    digits = max(0, len(str(int(odds))) - 2)  # two significant figures: 1 in 24, 1 in 240
+    rounded = round(odds, -digits) if digits else round(odds)
+    return f"about a 1 in {int(rounded):,} chance"

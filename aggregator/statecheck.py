@@ -138,6 +138,14 @@ def _string_lists(v: Any) -> str | None:
     return None if ok else "is not an object of lists of strings"
 
 
+def _day_counts(v: Any) -> str | None:
+    """Check the shape of the picks withdrawn per day (store.WITHDRAWN)."""
+    ok = isinstance(v, dict) and all(
+        _day(k) is None and isinstance(n, int) and not isinstance(n, bool) and n > 0
+        for k, n in v.items())
+    return None if ok else "is not an object of dates and counts"
+
+
 def _topic_model(v: Any) -> str | None:
     """Check the shape topics.model_to_json writes (its slugs become folder names)."""
     if not isinstance(v, dict) or not isinstance(v.get("topics"), list):
@@ -191,7 +199,8 @@ COLUMNS: Mapping[str, Mapping[str, Check]] = {
     "meta": {"key": _text, "value": _text},
 }
 # Meta values with a shape of their own (others are plain text).
-META: Mapping[str, Check] = {"topics.model": _json(_topic_model)}
+META: Mapping[str, Check] = {"topics.model": _json(_topic_model),
+                             "diamonds.withdrawn": _json(_day_counts)}
 
 
 def check_state(path: Path, source: str) -> int:

@@ -233,8 +233,9 @@ class Store:
             for url in set(known) - wanted:
                 db.execute("DELETE FROM feeds WHERE url = ?", (url,))
                 # Its diamond picks go too (titles, links, its name): they are published
-                # in the archive, diamonds.xml and the state export (#16).
-                db.execute("DELETE FROM diamonds WHERE feed_url = ?", (url,))
+                # in the archive, diamonds.xml and the state export (#16). Only how many
+                # there were each day is kept, so the ledger's totals stay honest (#15).
+                _withdraw_picks(db, "feed_url = ?", (url,))
             taken = {slug for url, slug in known.items() if url in wanted}
             for feed in feeds:
                 if feed.url in known:
@@ -382,7 +383,8 @@ class Store:
         uids = list(uids)
         with self.transaction() as db:
             db.executemany("DELETE FROM posts WHERE uid = ?", ((uid,) for uid in uids))
-            db.executemany("DELETE FROM diamonds WHERE post_uid = ?", ((uid,) for uid in uids))
+            for uid in uids:
+                _withdraw_picks(db, "post_uid = ?", (uid,))
 
     # -- topics ----------------------------------------------------------------------
 
@@ -423,6 +425,10 @@ class Store:
         blog_titles = blog_titles or {}
         with self.transaction() as db:
             db.execute("DELETE FROM diamonds WHERE date = ?", (day.isoformat(),))
+            # The day is drawn again, among the blogs listed now: nothing of it is withdrawn.
+            withdrawn = _withdrawn(db)
+            if withdrawn.pop(day.isoformat(), None) is not None:
+                _set_withdrawn(db, withdrawn)
             for position, d in enumerate(diamonds):
                 post = posts.get(d.post_uid)
                 db.execute("INSERT INTO diamonds (date, feed_url, post_uid, topic, reason, "
@@ -444,6 +450,10 @@ class Store:
                         title=r["title"], link=r["link"], blog_title=r["blog_title"])
                 for r in rows]
 
+    def withdrawn_picks(self) -> dict[date, int]:
+        """Return, per day, how many of its picks were withdrawn since (blog left, post hidden)."""
+        return {date.fromisoformat(day): n for day, n in _withdrawn(self._db).items()}
+
     # -- meta ------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
@@ -456,6 +466,46 @@ class Store:
         with self.transaction() as db:
             db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+WITHDRAWN = "diamonds.withdrawn"  # meta key: JSON {"YYYY-MM-DD": picks withdrawn since}
+
+
+def _withdrawn(db: sqlite3.Connection) -> dict[str, int]:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (WITHDRAWN,)).fetchone()
+    try:
+        data = json.loads(row[0]) if row else {}
+    except ValueError:
+        data = {}  # never written so: a count is lost, never a build
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items()
+            if _is_day(k) and isinstance(v, int) and not isinstance(v, bool) and v > 0}
+
+
+def _is_day(text: str) -> bool:
+    try:
+        return len(text) == 10 and bool(date.fromisoformat(text))
+    except ValueError:
+        return False
+
+
+def _set_withdrawn(db: sqlite3.Connection, counts: Mapping[str, int]) -> None:
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+               "value = excluded.value", (WITHDRAWN, json.dumps(dict(sorted(counts.items())))))
+
+
+def _withdraw_picks(db: sqlite3.Connection, where: str, args: Sequence[str]) -> None:
+    """Delete the diamond picks matching ``where``, counting them per day in the meta table."""
+    rows = db.execute(f"SELECT date, COUNT(*) FROM diamonds WHERE {where} GROUP BY date",
+                      args).fetchall()
+    if not rows:
+        return
+    counts = _withdrawn(db)
+    for day, n in rows:
+        counts[day] = counts.get(day, 0) + int(n)
+    _set_withdrawn(db, counts)
+    db.execute(f"DELETE FROM diamonds WHERE {where}", args)
 
 
 def _note_redirect(db: sqlite3.Connection, url: str, moved_to: str | None,

@@ -105,7 +105,7 @@ def test_parse_keeps_link_words() -> None:
 
 def test_dead_short_roundup_and_featured_posts_are_never_picked() -> None:
     posts = [post("dead", 1), post("short", 1, words=50),
-             post("links", 1, words=300, link_words=250), post("old", 1, days_ago=40),
+             post("links", 1, words=300, link_words=250), post("old", 1, days_ago=181),
              post("done", 1), post("good", 1)]
     history = [_feature(NOW.date() - timedelta(days=3), posts[4])]
     for seed in range(40):
@@ -191,9 +191,9 @@ def test_exposure_tilts_the_draw_and_is_explained() -> None:
     # Waited 2 days against 90: (2/90)^6 / 2^6 against 1, so the rested blog nearly always wins.
     assert picks[waiting.feed_url] >= 195
     (pick,) = draw([featured], history=history)
-    assert pick.reason.startswith("From a blog featured 1 time in the last 90 days, most "
-                                  "recently 2 days ago; one of 1 recent post from this blog.")
-    assert "100% chance" in pick.reason
+    assert pick.reason == ("From a blog featured 1 time in the last 90 days, most recently 2 "
+                           "days ago; its only recent post. It was the only blog still in the "
+                           "running.")
 
 
 def test_newcomers_get_a_boost_and_it_is_said() -> None:
