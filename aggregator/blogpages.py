@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 TAG_PAGE_POSTS = 30  # newest posts on a tag's page (its feeds hold up to render.FEED_ITEMS)
 DIRECTORY_TOPICS = 3  # topics named beside each blog in the directory
+DORMANT_DAYS = DORMANT_AFTER.days  # as the directory and the status page say it
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ def directory_page(blogs: Sequence[Blog], posts: Sequence[Post],
                    topic_of: Mapping[str, Topic], now: datetime) -> dict[str, Any]:
     """Return what blogs.html needs: the directory's rows and the dormancy threshold."""
     return {"directory": directory(blogs, posts, topic_of, now),
-            "dormant_days": DORMANT_AFTER.days}
+            "dormant_days": DORMANT_DAYS}
 
 
 def tag_slugs(blogs: Sequence[Blog]) -> dict[str, str]:

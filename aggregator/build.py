@@ -38,7 +38,14 @@ from .diamonds import DiamondSettings, pick_diamonds, seed_for
 from .errors import FetchError, ParseError, StoreError
 from .fairness import build_ledger
 from .fetch import FetchOptions, HostLimiter, fetch_feed, fetch_priority, make_client
-from .health import failure_cause, feed_health, is_dead, sickest_first, unexpected_cause
+from .health import (
+    failure_cause,
+    feed_health,
+    is_dead,
+    newest_post_dates,
+    sickest_first,
+    unexpected_cause,
+)
 from .models import (
     Blog,
     BuildReport,
@@ -213,11 +220,13 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
         store.record_diamonds(now.date(), diamonds, posts={p.uid: p for p in posts},
                               blog_titles={b.url: b.title for b in blogs})
         history = store.features()
+        last_posts = newest_post_dates(posts)  # dormant blogs, on the status page (#17)
 
         report = BuildReport(
             date=now.date(), seed=seed, feeds=tuple(reports), topics=model.topics,
             diamonds=tuple(diamonds), new_posts=sum(r.new_posts for r in reports),
-            health=tuple(sickest_first(feed_health(f, states[f.url], b.title, now)
+            health=tuple(sickest_first(feed_health(f, states[f.url], b.title, now,
+                                                   last_post=last_posts.get(f.url))
                                        for f, b in zip(config.feeds, blogs, strict=True))),
             total_posts=len(posts), seconds=0.0, out_dir=options.out_dir,
         )
@@ -414,7 +423,9 @@ def _store_result(
         feed.url, now=now, status=value.status, etag=value.etag,
         last_modified=value.last_modified, title=parsed.title, site=parsed.site,
         description=parsed.description, posts=posts, max_age=value.max_age,
-        moved_to=value.moved_to,
+        moved_to=value.moved_to, shared_links=parsed.shared_links,
+        merged_guids=parsed.merged_guids,
+        slug_title=None if feed.title else parsed.title,  # a slug from the feed's title (#17)
     )
     note = f" (joined: latest {len(posts)} of {len(parsed.posts)})" if joining else ""
     if parsed.unlinked:

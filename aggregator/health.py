@@ -2,9 +2,11 @@
 
 A feed is ``ok`` while its last poll worked, ``failing`` after that, ``dead`` once it
 has been failing for :data:`DEAD_AFTER` (still listed, but out of the diamonds draw),
-and ``gone`` once it answered 410 Gone. The status page and ``build.json`` show the
-sick ones first, with the cause and for how long; the build summary groups failures by
-cause ("3 failed (2 http 404, 1 timeout)").
+and ``gone`` once it answered 410 Gone. Apart from its feed's condition, a blog is
+*dormant* when its newest post is :data:`DORMANT_AFTER` old: a working feed of a quiet
+blog is not called simply healthy. A feed whose entries share one link is flagged too.
+The status page and ``build.json`` show the sick ones first, with the cause and for how
+long; the build summary groups failures by cause ("3 failed (2 http 404, 1 timeout)").
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from .errors import FetchError
-from .models import Condition, Feed, FeedHealth, FeedReport, FeedState
+from .models import Condition, Feed, FeedHealth, FeedReport, FeedState, Post
 
 DEAD_AFTER = timedelta(days=30)  # a feed failing this long is marked dead
 # A blog whose newest post is this old is dormant: its feed may be fine, its author is
@@ -53,8 +55,21 @@ def condition(state: FeedState, now: datetime) -> Condition:
     return "ok"
 
 
-def feed_health(feed: Feed, state: FeedState, title: str, now: datetime) -> FeedHealth:
-    """Return the health record of ``feed`` (``title`` as the site shows it)."""
+def newest_post_dates(posts: Iterable[Post]) -> dict[str, datetime]:
+    """Return the date of each feed's newest post."""
+    newest: dict[str, datetime] = {}
+    for post in posts:
+        if post.feed_url not in newest or post.published > newest[post.feed_url]:
+            newest[post.feed_url] = post.published
+    return newest
+
+
+def feed_health(feed: Feed, state: FeedState, title: str, now: datetime, *,
+                last_post: datetime | None = None) -> FeedHealth:
+    """Return the health record of ``feed`` (``title`` as the site shows it).
+
+    ``last_post`` is the date of the blog's newest post, which tells whether it is dormant.
+    """
     return FeedHealth(
         url=feed.url, slug=state.slug, title=title, condition=condition(state, now),
         last_success=state.last_success, last_fetched=state.last_fetched,
@@ -62,15 +77,21 @@ def feed_health(feed: Feed, state: FeedState, title: str, now: datetime) -> Feed
         error_kind=state.error_kind, last_error=state.last_error,
         last_status=state.last_status, moved_to=state.moved_to,
         redirect_target=None if state.moved_to else state.redirect_target,
+        last_post=last_post, dormant=is_dormant(last_post, now),
+        shared_links=state.shared_links,
     )
 
 
 def sickest_first(health: Iterable[FeedHealth]) -> list[FeedHealth]:
-    """Return ``health`` ordered for maintainers: dead, gone, failing longest, then moved."""
-    def key(h: FeedHealth) -> tuple[int, int, str, str]:
+    """Return ``health`` ordered for maintainers: dead, gone, failing longest, then moved.
+
+    Among working feeds, dormant blogs and feeds with shared links come first: they
+    need a look, if not a fix.
+    """
+    def key(h: FeedHealth) -> tuple[int, int, int, str, str]:
         since = h.failing_since.isoformat() if h.failing_since else "~"
-        return (_RANK[h.condition], 0 if (h.moved_to or h.redirect_target) else 1, since,
-                h.url)
+        return (_RANK[h.condition], 0 if (h.moved_to or h.redirect_target) else 1,
+                0 if (h.dormant or h.shared_links) else 1, since, h.url)
     return sorted(health, key=key)
 
 
@@ -125,5 +146,6 @@ def health_record(health: FeedHealth) -> dict[str, object]:
         "consecutive_failures": health.consecutive_failures,
         "error_kind": health.error_kind, "last_error": health.last_error,
         "last_status": health.last_status, "moved_to": health.moved_to,
-        "redirect_target": health.redirect_target,
+        "redirect_target": health.redirect_target, "last_post": iso(health.last_post),
+        "dormant": health.dormant, "shared_links": health.shared_links,
     }

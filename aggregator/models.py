@@ -75,6 +75,7 @@ class FeedState:
     redirect_first_seen: datetime | None = None
     moved_to: str | None = None  # trusted permanent redirect: fetched directly instead of url
     gone_since: datetime | None = None  # the feed answered 410 Gone
+    shared_links: int = 0  # entries sharing their link with another, at the last success
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ import calendar
 import hashlib
 import html
 import re
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -19,8 +20,9 @@ from urllib.parse import quote, urljoin, urlsplit
 import feedparser
 
 from .errors import ParseError
+from .litter import is_tracker, untracked
 from .models import ParsedFeed, Post
-from .sanitize import excerpt_html
+from .sanitize import feed_repeats, post_excerpts
 from .saxdriver import read_feed
 from .text import (
     BIDI_CONTROL,
@@ -69,17 +71,28 @@ def parse_feed(
 
     site = _http_url(feed_info.get("link"), final_url or feed_url)
     feed_language = language or _language(feed_info.get("language"))
+    # The lines most of the feed's posts repeat (an intro, a plea for a survey) are the
+    # feed's, not the post's: no excerpt shows them (#17).
+    repeats = _repeats(entries[:MAX_POSTS_PER_FEED])
     posts: list[Post] = []
     seen: set[str] = set()
     unlinked = 0
     # Newest first, and only as many as are kept: a dump of 20,000 entries cost seconds
     # of sanitising for posts that were then dropped.
-    for entry in sorted(entries, key=lambda e: _entry_date(e, now)[0], reverse=True):
+    ordered = sorted(entries, key=lambda e: _entry_date(e, now)[0], reverse=True)
+    sharing = _Sharing.of(ordered, site or feed_url, read.made_absolute)
+    shared_links = 0
+    merged: set[str] = set()
+    for entry in ordered:
         post = _make_post(entry, feed_url=feed_url, site=site, now=now, language=feed_language,
-                          made_absolute=read.made_absolute)
+                          made_absolute=read.made_absolute, repeats=repeats)
         if post is None:
             unlinked += 1
             continue
+        post, link_shared, merged_id = sharing.tell_apart(entry, post, site or feed_url)
+        shared_links += link_shared
+        if merged_id is not None:
+            merged.add(merged_id)
         if post.guid in seen:
             continue
         seen.add(post.guid)
@@ -94,7 +107,11 @@ def parse_feed(
     posts = [replace(p, topic_text=t) for p, t in zip(posts, topic_texts(posts), strict=True)]
 
     title = strip_bidi(html_to_text(_clean(feed_info.get("title")))) or None
-    subtitle = strip_bidi(html_to_text(_clean(feed_info.get("subtitle")))) or None
+    # A podcast's itunes:subtitle replaces the channel's description in feedparser's
+    # "subtitle", and is often cut mid-word by the publisher ("The objective o"): the
+    # fuller of it and itunes:summary is the blog's description, cut at a word if long.
+    subtitle = max((strip_bidi(html_to_text(_clean(feed_info.get(key))))
+                    for key in ("subtitle", "summary")), key=len) or None
     return ParsedFeed(
         title=title,
         site=site,
@@ -102,7 +119,82 @@ def parse_feed(
         language=feed_language,
         posts=tuple(posts),
         unlinked=unlinked,
+        shared_links=shared_links,
+        merged_guids=tuple(sorted(merged)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Sharing:
+    """How many entries of one feed have each link, id and enclosure (#17).
+
+    Some feeds give many entries one link (a podcast's 127 episodes share 5 show pages):
+    each post should still open its own episode, and posts should never be merged
+    because their ids fell back to the same link.
+    """
+
+    links: Counter[str]
+    ids: Counter[str]
+    enclosures: Counter[str]
+
+    @classmethod
+    def of(cls, entries: list[Any], base: str, made_absolute: frozenset[str]) -> _Sharing:
+        links: Counter[str] = Counter()
+        ids: Counter[str] = Counter()
+        enclosures: Counter[str] = Counter()
+        for entry in entries:
+            link = _entry_link(entry, base, made_absolute)
+            if link is None:
+                continue  # skipped: not a post
+            links[link] += 1
+            ids[_entry_id(entry)] += 1
+            enclosures.update(set(_enclosures(entry, base)))
+        return cls(links, ids, enclosures)
+
+    def tell_apart(self, entry: Any, post: Post, base: str) -> tuple[Post, bool, str | None]:
+        """Return ``post`` told apart from the entries it shares a link or id with.
+
+        A shared link gives way to the entry's own address: its guid when that is an
+        http(s) URL no other entry has, else its enclosure when no other entry has that.
+        Entries sharing an id (none given, and a shared link) each get one of their own,
+        the id plus a digest of the enclosure (or title and date), stable across runs.
+        Also return whether the link was shared, and the id such entries were stored
+        under before (they were merged into one post then).
+        """
+        ident = _entry_id(entry)
+        guid, merged = post.guid, None
+        own = [e for e in _enclosures(entry, base) if self.enclosures[e] == 1]
+        if ident and self.ids[ident] > 1:
+            tail = own[0] if own else f"{post.title}\n{entry.get('published', '')}"
+            guid = f"{ident}#{hashlib.sha1(tail.encode()).hexdigest()[:12]}"[:2000]
+            merged = ident[:2000]
+        shared = self.links[post.link] > 1
+        link = post.link
+        if shared:
+            raw_id = _clean(entry.get("id"))
+            if (urlsplit(raw_id).scheme in ("http", "https") and self.ids[raw_id] == 1
+                    and (by_id := _http_url(raw_id, None)) and by_id != post.link):
+                link = by_id
+            elif own:
+                link = own[0]
+        if guid == post.guid and link == post.link:
+            return post, shared, merged
+        return replace(post, guid=guid, link=link), shared, merged
+
+
+def _entry_id(entry: Any) -> str:
+    """Return what identifies an entry in its feed: its id, else its link (as written)."""
+    return _clean(entry.get("id")) or _clean(entry.get("link"))
+
+
+def _enclosures(entry: Any, base: str) -> list[str]:
+    """Return the http(s) addresses of the entry's enclosures (a podcast's audio)."""
+    found = []
+    for enclosure in entry.get("enclosures", []) or []:
+        url = _http_url(enclosure.get("href"), base) if hasattr(enclosure, "get") else None
+        if url and url not in found:
+            found.append(url)
+    return found
 
 
 # feedparser flags these as "bozo", but they do not stop it reading the feed.
@@ -130,7 +222,7 @@ def _not_a_feed_reason(body: bytes, data: Any) -> str:
 
 def _make_post(
     entry: Any, *, feed_url: str, site: str | None, now: datetime, language: str | None,
-    made_absolute: frozenset[str] = frozenset(),
+    made_absolute: frozenset[str] = frozenset(), repeats: frozenset[str] = frozenset(),
 ) -> Post | None:
     """Return the entry as a post, or None if it has no address a reader could follow."""
     link = _entry_link(entry, site or feed_url, made_absolute)
@@ -139,9 +231,6 @@ def _make_post(
     content_html = _best_content(entry)
     summary_html = _clean(entry.get("summary"))
     text = strip_bidi(html_to_text(content_html or summary_html))
-    # Without a content body, text already is the summary's text: do not parse it twice.
-    summary_text = (strip_bidi(html_to_text(summary_html)) if summary_html and content_html
-                    else text)
 
     title = strip_bidi(html_to_text(_clean(entry.get("title"))))
     if not title:
@@ -149,18 +238,14 @@ def _make_post(
         title = " ".join(words[:10]) + ("…" if len(words) > 10 else "") if words else "(untitled)"
 
     published, dated = _entry_date(entry, now)
-    raw_id = _clean(entry.get("id")) or None
-    guid = raw_id or _clean(entry.get("link")) or hashlib.sha1(
+    guid = _entry_id(entry) or hashlib.sha1(
         f"{title}\n{entry.get('published', '')}".encode()
     ).hexdigest()
+    author = _authors(entry)
 
-    author = None
-    detail = entry.get("author_detail")
-    if detail and detail.get("name"):
-        author = _clean(detail.get("name"))
-    elif entry.get("author"):
-        author = _clean(entry.get("author"))
-
+    # Both excerpts without the feed's litter: trackers, share buttons, player lines.
+    plain, markup = post_excerpts(summary_html, content_html, base=link, drop=repeats,
+                                  max_chars=EXCERPT_CHARS)
     return Post(
         feed_url=feed_url,
         guid=guid[:2000],
@@ -168,14 +253,82 @@ def _make_post(
         title=title[:500],
         published=published,
         dated=dated,
-        excerpt=excerpt(summary_text or text),
-        excerpt_html=strip_bidi(xml_safe(excerpt_html(summary_html or content_html,
-                                                      max_chars=EXCERPT_CHARS, base=link))),
+        excerpt=strip_bidi(plain),
+        excerpt_html=strip_bidi(xml_safe(markup)),
         text=text[:100_000],
-        author=strip_bidi(html_to_text(author))[:200] or None if author else None,
+        author=author,
         language=_language(entry.get("language")) or language,
         link_words=link_words(content_html or summary_html),
     )
+
+
+_NAME_LIST = re.compile(r"\s*[;|]\s*")
+_REPEATED = re.compile(r"^(?P<name>.+?)\s*\((?P<again>[^()]+)\)$")
+
+
+def _authors(entry: Any) -> str | None:
+    """Return the entry's authors as one list for people: "Dr. Kathy King, Mark Gura".
+
+    Feeds write lists as they like ("Dr. Kathy King;Mark Gura;"), repeat a name in
+    brackets ("Michael Britt (Michael Britt)") and give it in several elements (author,
+    dc:creator, itunes:author). Names are split at ";" and "|", and at commas only when
+    every piece is two words or more, so "Smith, John" and "Jane Doe, PhD" stay whole.
+    A bare e-mail address is no name. Each name is listed once, ignoring case.
+    """
+    detail = entry.get("author_detail")
+    raw = [_mended(a) for a in entry.get("authors", []) or [] if hasattr(a, "get")]
+    if not any(raw):
+        raw = [_mended(detail) if detail else "", _clean(entry.get("author"))]
+    names: dict[str, str] = {}
+    for value in raw:
+        text = strip_bidi(html_to_text(value))
+        for name in _split_names(text):
+            names.setdefault(name.casefold(), name)
+    return ", ".join(names.values())[:200] or None
+
+
+_TLD_TAIL = re.compile(r"^[A-Za-z]+(?=\s*\(|$)")
+
+
+def _mended(author: Any) -> str:
+    """Return the name of a feedparser author record, with what its e-mail match left.
+
+    feedparser reads e-mail addresses with top-level domains of 2-4 letters, so
+    "jane@school.academy (Jane Doe)" becomes the address "jane@school.acad" and the name
+    "emy (Jane Doe": letters just after a cut 4-letter domain are no part of the name.
+    """
+    name, email = _clean(author.get("name")), _clean(author.get("email"))
+    tld = email.rsplit(".", 1)[-1] if "@" in email else ""
+    if len(tld) == 4 and tld.isalpha() and (tail := _TLD_TAIL.match(name)):
+        name = name[tail.end():]
+    return name
+
+
+def _split_names(text: str) -> list[str]:
+    names = []
+    for part in _NAME_LIST.split(text):
+        pieces = [p.strip() for p in part.split(",")]
+        for name in (pieces if all(len(p.split()) >= 2 for p in pieces) else [part]):
+            name = " ".join(_unbracketed(name).split())
+            repeated = _REPEATED.match(name)
+            if repeated and repeated["name"].casefold() == repeated["again"].strip().casefold():
+                name = repeated["name"]
+            if name and not ("@" in name and " " not in name):
+                names.append(name)
+    return names
+
+
+def _unbracketed(name: str) -> str:
+    """Return ``name`` without a bracket left open or closed alone.
+
+    feedparser cuts "jane@example.org (Jane Doe)" into "ple (Jane Doe" when a
+    dc:creator follows it: the name is what the open bracket holds.
+    """
+    if name.count("(") > name.count(")"):
+        return name.rsplit("(", 1)[1]
+    if name.count(")") > name.count("("):
+        return name.split(")", 1)[0]
+    return name
 
 
 def _entry_link(entry: Any, base: str, made_absolute: frozenset[str]) -> str | None:
@@ -188,7 +341,16 @@ def _entry_link(entry: Any, base: str, made_absolute: frozenset[str]) -> str | N
     value = entry.get("link")
     if entry.get("guidislink") and value in made_absolute:
         return None
-    return _http_url(value, base)
+    url = _http_url(value, base)
+    if url and is_tracker(url):  # FeedBurner's click-counting redirect: the post's own address
+        url = _http_url(entry.get("feedburner_origlink"), base) or url
+    return untracked(url) if url else None
+
+
+def _repeats(entries: list[Any]) -> frozenset[str]:
+    """Return the lines most of the entries' summaries (or contents) repeat."""
+    return (feed_repeats([_clean(e.get("summary")) for e in entries])
+            | feed_repeats([_best_content(e) for e in entries]))
 
 
 def _best_content(entry: Any) -> str:

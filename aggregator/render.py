@@ -344,7 +344,8 @@ class _Pages:
 def _write_status(page: _Pages, report: BuildReport, key: str) -> None:
     """Write what changes with every fetch: the feed status page and build.json."""
     page("status/index.html", "status.html", health=report.health, report=report,
-         for_how_long=lambda since: for_how_long(since, page.content.generated))
+         for_how_long=lambda since: for_how_long(since, page.content.generated),
+         dormant_days=blogpages.DORMANT_DAYS)
     page.write("data/build.json", build_json(report, page.site, pages_key=key))
 
 

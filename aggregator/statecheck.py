@@ -177,7 +177,7 @@ COLUMNS: Mapping[str, Mapping[str, Check]] = {
         "error_kind": _text_or_none, "failing_since": _timestamp_or_none,
         "max_age": _int_or_none, "redirect_target": _link_or_none, "redirect_count": _integer,
         "redirect_first_seen": _timestamp_or_none, "moved_to": _link_or_none,
-        "gone_since": _timestamp_or_none,
+        "gone_since": _timestamp_or_none, "shared_links": _integer,
     },
     "posts": {
         "uid": _text, "feed_url": _link, "guid": _text, "link": _link, "title": _text,

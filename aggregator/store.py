@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from .errors import StoreError
 from .models import Diamond, Feed, FeedState, Post, Topic, word_count
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # A permanent redirect is trusted (the new URL fetched directly, and maintainers told)
 # once the same target was seen on this many runs spanning at least this long: a single
@@ -107,6 +107,8 @@ MIGRATIONS: dict[int, str] = {
     # What the topic model reads of each post, cleaned when the post is read. Posts stored
     # before it are cleaned by the next build (build.clean_topic_texts).
     3: "ALTER TABLE posts ADD COLUMN topic_text TEXT",  # NULL: not cleaned yet
+    # Entries of the feed that shared their link with another at the last fetch (#17).
+    4: "ALTER TABLE feeds ADD COLUMN shared_links INTEGER NOT NULL DEFAULT 0",
 }
 
 
@@ -266,15 +268,27 @@ class Store:
         posts: Iterable[Post] = (),
         max_age: int | None = None,
         moved_to: str | None = None,
+        shared_links: int = 0,
+        merged_guids: Sequence[str] = (),
+        slug_title: str | None = None,
     ) -> int:
         """Store a successful fetch of ``url`` and its posts in one transaction.
 
         A post already stored (same feed and entry id) is updated in place, never
         duplicated, and keeps its first-seen time. ``moved_to`` is where 301/308
-        redirects led this time (see :meth:`_note_redirect`). Return how many posts were new.
+        redirects led this time (see :meth:`_note_redirect`). ``shared_links`` counts the
+        entries whose link another entry has; ``merged_guids`` are the ids that several
+        entries once shared: the one post stored under each is replaced by the entries'
+        own (parse.py tells them apart). ``slug_title`` is the feed's own title, for a
+        blog listed without one: at its first success it gets its slug from it
+        (:func:`_settle_slug`). Return how many posts were new.
         """
         posts = list(posts)
         with self.transaction() as db:
+            if slug_title:
+                _settle_slug(db, url, slug_title)
+            db.executemany("DELETE FROM posts WHERE feed_url = ? AND guid = ?",
+                           ((url, guid) for guid in merged_guids))
             existing = {row[0] for row in db.execute("SELECT uid FROM posts WHERE feed_url = ?",
                                                      (url,))}
             new = len({p.uid for p in posts} - existing)
@@ -288,9 +302,9 @@ class Store:
                 " last_status = ?, last_error = NULL, consecutive_failures = 0,"
                 " error_kind = NULL, failing_since = NULL, gone_since = NULL, max_age = ?,"
                 " title = COALESCE(?, title), site = COALESCE(?, site),"
-                " description = COALESCE(?, description) WHERE url = ?",
+                " description = COALESCE(?, description), shared_links = ? WHERE url = ?",
                 (etag, last_modified, _ts(now), _ts(now), status, max_age, title, site,
-                 description, url),
+                 description, shared_links, url),
             )
             _note_redirect(db, url, moved_to, now)
         return new
@@ -508,6 +522,21 @@ def _withdraw_picks(db: sqlite3.Connection, where: str, args: Sequence[str]) -> 
     db.execute(f"DELETE FROM diamonds WHERE {where}", args)
 
 
+def _settle_slug(db: sqlite3.Connection, url: str, title: str) -> None:
+    """Give a blog its slug from its feed's title, once, at the feed's first success.
+
+    A blog listed in feeds.yaml without a title is registered under a slug made from its
+    feed URL (``127-0-0-1-feeds-feedburner-com-x-xml``) until its feed first answers;
+    then its page moves to the title's slug and stays there, whatever the title becomes.
+    """
+    row = db.execute("SELECT slug, last_success FROM feeds WHERE url = ?", (url,)).fetchone()
+    base = slugify(title)
+    if row is None or row["last_success"] is not None or not base or row["slug"] == base:
+        return
+    taken = {r[0] for r in db.execute("SELECT slug FROM feeds WHERE url != ?", (url,))}
+    db.execute("UPDATE feeds SET slug = ? WHERE url = ?", (unique_slug(base, taken), url))
+
+
 def _note_redirect(db: sqlite3.Connection, url: str, moved_to: str | None,
                    now: datetime) -> None:
     """Remember where permanent redirects led ``url`` this run; trust a steady target.
@@ -572,7 +601,7 @@ def _feed_state(row: sqlite3.Row) -> FeedState:
         max_age=row["max_age"], redirect_target=row["redirect_target"],
         redirect_count=row["redirect_count"],
         redirect_first_seen=_dt(row["redirect_first_seen"]), moved_to=row["moved_to"],
-        gone_since=_dt(row["gone_since"]),
+        gone_since=_dt(row["gone_since"]), shared_links=row["shared_links"],
     )
 
 

@@ -45,6 +45,9 @@ def _page_types(base: str, page: Any) -> dict[str, str]:
         "blogs": base + "blogs/index.html",
         "about": base + "about/index.html",
         "search": base + "search/index.html?q=library",
+        "latest": base + "latest/index.html",
+        "latest-2": base + "latest/2/index.html",
+        "surprise": base + "surprise/index.html",
     }
     for name, path in (("status", "status/index.html"), ("diamonds", "diamonds/index.html"),
                        ("fairness", "fairness/index.html"), ("404", "404.html")):
