@@ -150,12 +150,25 @@ def excerpt(text: str, *, max_chars: int = 320) -> str:
         out = candidate
     if len(out) >= max_chars // 3:
         return out
-    cut = flat[: max_chars - 1]
-    space = cut.rfind(" ")
-    if space > max_chars // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-–—") + "…"
+    cut = cut_at_word(flat, max_chars - 1) or flat[: max_chars - 1]  # one endless word
+    return cut.rstrip(" ,;:-–—.") + "…"
 
 
 def _flatten(text: str) -> str:
     return _SPACES.sub(" ", text.replace("\n", " ")).strip()
+
+
+_LAST_SPACE = re.compile(r"\s+\S*\Z")
+
+
+def cut_at_word(text: str, room: int) -> str:
+    """Return the longest start of ``text`` of at most ``room`` characters ending at a word.
+
+    "" when the first word alone is longer: never half a word ("The objective o").
+    """
+    if len(text) <= room:
+        return text
+    if text[room].isspace():
+        return text[:room].rstrip()
+    space = _LAST_SPACE.search(text, 0, room)
+    return text[:space.start()] if space else ""

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import html
+import re
+from datetime import UTC, datetime
 
 import feedparser
 import pytest
+
+from aggregator.litter import is_share_button, is_tracker
+from aggregator.models import ParsedFeed
+from aggregator.parse import parse_feed
+from aggregator.sanitize import clean_html, excerpt_html, feed_repeats, post_excerpts
+from aggregator.text import cut_at_word, excerpt
 
 from .litter import LITTER, litter_fixtures
 
@@ -18,3 +26,129 @@ def test_the_litter_manifest_says_what_each_feed_holds(fixture: dict[str, str]) 
     assert len(data.entries) == fixture["items"]
     newest = max(datetime(*e.published_parsed[:6]) for e in data.entries)
     assert newest.isoformat() + "+00:00" == fixture["newest"]
+
+
+def _markups(file: str) -> list[str]:
+    """Return what each entry of a litter feed makes its excerpt from, as parse.py does."""
+    return [e.get("summary") or e.get("content", [{}])[0].get("value", "")
+            for e in feedparser.parse((LITTER / file).read_bytes(), sanitize_html=False).entries]
+
+
+def _links(markup: str) -> list[tuple[str, str]]:
+    """Return the (href, text) of every link in ``markup``."""
+    return [(html.unescape(href), re.sub(r"<[^>]*>", "", text))
+            for href, text in re.findall(r'<a\b[^>]*\bhref="([^"]*)"[^>]*>(.*?)</a>', markup, re.S)]
+
+
+def _text(markup: str) -> str:
+    return html.unescape(re.sub(r"<[^>]*>", "\n", markup))
+
+
+@pytest.mark.parametrize("file", ["teachers-podcast.xml", "learning-lab.xml", "tech-coach.xml",
+                                  "untitled-feed.xml", "psych-files.xml", "book-talk-podcast.xml"])
+def test_excerpts_link_no_tracker_and_nothing_empty(file: str) -> None:
+    for markup in _markups(file):
+        out = excerpt_html(markup, base="https://blog.example/post/")
+        for href, text in _links(out):
+            assert text.strip(), (file, href, out)  # a link a reader can see and name
+            assert not is_tracker(href) and not is_share_button(href), (file, href)
+            assert not re.search(r"[?&](utm_|fbclid|gclid|mc_eid|mc_cid)", href), (file, href)
+        assert not re.search(r"<(p|li|ul|blockquote)>\s*(<br>\s*)*</\1>", out), (file, out)
+        assert "<br><br>" not in out
+
+
+def test_the_trackers_excerpts_held_before_are_gone() -> None:
+    markup = _markups("teachers-podcast.xml")[0]  # short show notes, then the ads
+    out = excerpt_html(markup, base="https://teacherspodcast.example/")
+    assert "doubleclick" not in out and "feedburner.com/~" not in out
+    assert "the episode's resource page" in out  # the link the notes meant is kept
+    assert 'href="https://teacherspodcast.example/resources/0/"' in out  # without utm_*
+    assert 'href="https://apps.example/storymaker?ref=tp"' in out  # its own parameter kept
+
+
+@pytest.mark.parametrize("line", ["AUDIO", "Duration: 9:00", "18:00 minutes (16.6 MB)", "Tweet",
+                                  "Share this:", "Like this:", "Like Loading...", "Twitter"])
+def test_media_and_share_lines_leave_the_excerpt(line: str) -> None:
+    markups = [m for f in ("teachers-podcast.xml", "reading-corner.xml", "psych-files.xml")
+               for m in _markups(f)]
+    assert any(line in _text(m).split("\n") for m in markups), "the fixture holds the line"
+    for markup in markups:
+        out = excerpt_html(markup, max_chars=5000)
+        assert line not in [part.strip() for part in _text(out).split("\n")], out
+
+
+def test_the_words_around_the_litter_stay() -> None:
+    out = excerpt_html(_markups("teachers-podcast.xml")[0])
+    assert out.startswith("<p>In this episode Kathy and Mark talk about tablets")
+
+
+def _parts(file: str) -> list[tuple[str, str]]:
+    """Return the summary and content of each entry of a litter feed."""
+    return [(e.get("summary", ""), e.get("content", [{}])[0].get("value", ""))
+            for e in feedparser.parse((LITTER / file).read_bytes(), sanitize_html=False).entries]
+
+
+def test_the_paragraph_a_feed_opens_every_post_with_is_dropped() -> None:
+    parts = _parts("psych-files.xml")  # a cut summary, and the whole content
+    repeats = feed_repeats([s for s, _ in parts]) | feed_repeats([c for _, c in parts])
+    assert any(key.startswith("dear listener: we are trying") for key in repeats)
+    for summary, content in parts:
+        assert summary.startswith("<p>Dear Listener") and content.startswith("<p>Dear Listener")
+        plain, markup = post_excerpts(summary, content, drop=repeats)
+        for out in (plain, markup):
+            assert "Dear Listener" not in out and "survey" not in out, out
+        assert len(plain) > 100, plain  # the post's own words take its place
+        assert _text(markup).split()[:4] == plain.split()[:4]
+    assert feed_repeats(_markups("study-habits.xml")) == frozenset()  # nothing repeated
+
+
+def test_blocks_the_allow_list_removes_still_end_a_line() -> None:
+    out = clean_html("<div>first line</div><div>second</div><h2>Head</h2>text<br>more")
+    assert _text(out).split() == ["first", "line", "second", "Head", "text", "more"]
+
+
+def test_an_excerpt_is_cut_at_a_word_with_an_ellipsis() -> None:
+    body = "<p>" + "The objective of this blog is to share extraordinarily good lessons. " * 20
+    for size in range(40, 140, 7):
+        out = _text(excerpt_html(body, max_chars=size)).strip()
+        assert out.endswith("…"), out
+        words = out[:-1].split()
+        assert set(words) <= set(body[3:].split()) | {w.rstrip(".") for w in body.split()}, out
+    plain = "The objective of this blog is to share extraordinarily good lessons " * 10
+    for size in range(20, 120, 9):
+        cut = excerpt(plain, max_chars=size)
+        assert cut.endswith("…") and len(cut) <= size, cut
+        assert set(cut[:-1].split()) <= set(plain.split()), cut
+
+
+def test_cut_at_word() -> None:
+    assert cut_at_word("The objective of", 15) == "The objective"
+    assert cut_at_word("The objective of", 13) == "The objective"
+    assert cut_at_word("extraordinarily", 5) == ""
+    assert cut_at_word("short", 10) == "short"
+
+
+def _parse(file: str) -> ParsedFeed:
+    return parse_feed((LITTER / file).read_bytes(), feed_url=f"https://feeds.example/{file}",
+                      now=datetime(2026, 11, 20, tzinfo=UTC))
+
+
+def test_a_parsed_feed_excerpts_leave_out_its_repeated_intro() -> None:
+    posts = _parse("psych-files.xml").posts
+    assert len(posts) == 7
+    for post in posts:
+        assert "Dear Listener" in post.text  # the post is kept whole; only excerpts skip it
+        assert "Dear Listener" not in post.excerpt and "Dear Listener" not in post.excerpt_html
+        assert "Share this" not in post.excerpt and len(post.excerpt) > 100
+
+
+def test_post_links_lose_their_tracking_parameters() -> None:
+    links = [p.link for p in _parse("reading-corner.xml").posts]
+    assert "https://readingcorner.example/2026/11/0/" in links
+    assert all("utm_" not in link for link in links), links
+    posts = _parse("teachers-podcast.xml").posts  # links via FeedBurner's redirect
+    assert [p.link for p in posts][:2] == ["https://teacherspodcast.example/2026/episode-120/",
+                                           "https://teacherspodcast.example/2026/episode-119/"]
+    post = posts[0]
+    assert post.excerpt.startswith("In this episode Kathy and Mark")
+    assert "AUDIO" not in post.excerpt and "Duration" not in post.excerpt
