@@ -297,7 +297,9 @@ def joined_dates(blogs: Sequence[Blog], states: Mapping[str, FeedState]) -> dict
 
 def make_blog(feed: Feed, state: FeedState) -> Blog:
     """Merge what feeds.yaml and the feed itself say about a blog."""
-    title = feed.title or state.title or (urlsplit(feed.site or feed.url).hostname or feed.url)
+    # Without a title anywhere, the blog is named by its site's host, never its feed's.
+    title = feed.title or state.title or (urlsplit(feed.site or state.site or feed.url).hostname
+                                          or feed.url)
     return Blog(
         url=feed.url, slug=state.slug, title=title, site=feed.site or state.site,
         author=feed.author, description=state.description, tags=feed.tags,
@@ -425,7 +427,8 @@ def _store_result(
         description=parsed.description, posts=posts, max_age=value.max_age,
         moved_to=value.moved_to, shared_links=parsed.shared_links,
         merged_guids=parsed.merged_guids,
-        slug_title=None if feed.title else parsed.title,  # a slug from the feed's title (#17)
+        # A blog listed without a title: its slug from the feed's title, or its site's host.
+        slug_title=None if feed.title else parsed.title or urlsplit(parsed.site or "").hostname,
     )
     note = f" (joined: latest {len(posts)} of {len(parsed.posts)})" if joining else ""
     if parsed.unlinked:
