@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
 import feedparser
 import pytest
@@ -15,7 +16,9 @@ from aggregator.parse import parse_feed
 from aggregator.sanitize import clean_html, excerpt_html, feed_repeats, post_excerpts
 from aggregator.text import cut_at_word, excerpt
 
-from .litter import LITTER, litter_fixtures
+from .litter import LITTER, LitterSite, litter_fixtures
+
+TRACKING = re.compile(r"[?&](utm_|fbclid=|gclid=|mc_eid=|mc_cid=)")
 
 
 @pytest.mark.parametrize("fixture", litter_fixtures(), ids=lambda f: f["file"])
@@ -52,7 +55,7 @@ def test_excerpts_link_no_tracker_and_nothing_empty(file: str) -> None:
         for href, text in _links(out):
             assert text.strip(), (file, href, out)  # a link a reader can see and name
             assert not is_tracker(href) and not is_share_button(href), (file, href)
-            assert not re.search(r"[?&](utm_|fbclid|gclid|mc_eid|mc_cid)", href), (file, href)
+            assert not TRACKING.search(href), (file, href)
         assert not re.search(r"<(p|li|ul|blockquote)>\s*(<br>\s*)*</\1>", out), (file, out)
         assert "<br><br>" not in out
 
@@ -152,3 +155,53 @@ def test_post_links_lose_their_tracking_parameters() -> None:
     post = posts[0]
     assert post.excerpt.startswith("In this episode Kathy and Mark")
     assert "AUDIO" not in post.excerpt and "Duration" not in post.excerpt
+
+
+class _Links(HTMLParser):
+    """Collect each link of a page: its href, and what a reader sees or hears of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._open: list[list[str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "a":
+            self._open.append([found.get("href") or "", found.get("aria-label") or ""])
+        elif tag == "img" and self._open:
+            self._open[-1][1] += found.get("alt") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open:
+            href, name = self._open.pop()
+            self.links.append((href, name))
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self._open[-1][1] += data
+
+
+def test_no_page_of_the_litter_site_has_an_empty_or_tracker_link(litter_site: LitterSite) -> None:
+    pages = sorted(litter_site.site.rglob("*.html"))
+    assert len(pages) > 20
+    seen = 0
+    for page in pages:
+        parser = _Links()
+        parser.feed(page.read_text("utf-8"))
+        where = page.relative_to(litter_site.site)
+        for href, name in parser.links:
+            assert name.strip(), f"{where}: a link with nothing to read: {href}"
+            assert not is_tracker(href) and not is_share_button(href), f"{where}: {href}"
+            assert not TRACKING.search(href), f"{where}: {href}"
+            seen += 1
+        assert "Dear Listener" not in page.read_text("utf-8"), where
+    assert seen > 500
+
+
+def test_the_litter_site_shows_the_posts_own_words(litter_site: LitterSite) -> None:
+    blog = next(litter_site.site.glob("blogs/*teachers*/index.html")).read_text("utf-8")
+    assert "In this episode Kathy and Mark talk about tablets" in blog
+    assert "https://teacherspodcast.example/2026/episode-120/" in blog  # not feedproxy's
+    for litter in (">AUDIO<", "Duration: 9:00", "minutes (16.6 MB)", ">Tweet<"):
+        assert litter not in blog
