@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from aggregator.errors import FetchError
 from aggregator.health import (
+    DORMANT_AFTER,
     causes_text,
     condition,
     failure_cause,
     feed_health,
     for_how_long,
+    health_record,
     sickest_first,
 )
 from aggregator.models import Feed, FeedReport, FeedState
@@ -72,3 +74,31 @@ def test_for_how_long() -> None:
     assert for_how_long(NOW - timedelta(minutes=70), NOW) == "about an hour"
     assert for_how_long(NOW - timedelta(minutes=5), NOW) == "under an hour"
     assert for_how_long(None, NOW) == "unknown"
+
+
+def test_a_quiet_blog_is_dormant_whatever_its_feed_says() -> None:
+    quiet = NOW - DORMANT_AFTER
+    dormant = feed_health(Feed("q"), state("q", last_success=NOW), "Q", NOW, last_post=quiet)
+    assert dormant.condition == "ok" and dormant.dormant and dormant.last_post == quiet
+    busy = feed_health(Feed("b"), state("b", last_success=NOW), "B", NOW,
+                       last_post=quiet + timedelta(days=1))
+    assert not busy.dormant
+    assert not feed_health(Feed("n"), state("n"), "N", NOW).dormant  # no post yet: not quiet
+    failing = feed_health(Feed("f"), state("f", last_success=NOW - timedelta(days=2),
+                                           consecutive_failures=2), "F", NOW, last_post=quiet)
+    assert failing.condition == "failing" and failing.dormant  # both, said apart
+    record = health_record(dormant)
+    assert record["dormant"] is True and record["last_post"] == quiet.isoformat()
+
+
+def test_dormant_and_shared_link_feeds_come_first_among_working_ones() -> None:
+    ok = feed_health(Feed("a-ok"), state("a-ok", last_success=NOW), "A", NOW, last_post=NOW)
+    quiet = feed_health(Feed("z-quiet"), state("z-quiet", last_success=NOW), "Z", NOW,
+                        last_post=NOW - timedelta(days=400))
+    shared = feed_health(Feed("m-shared"), state("m-shared", last_success=NOW, shared_links=5),
+                         "M", NOW, last_post=NOW)
+    failing = feed_health(Feed("f"), state("f", last_success=NOW - timedelta(days=2),
+                                           consecutive_failures=2), "F", NOW, last_post=NOW)
+    assert shared.shared_links == 5
+    assert [h.url for h in sickest_first([ok, quiet, shared, failing])] == [
+        "f", "m-shared", "z-quiet", "a-ok"]
