@@ -121,7 +121,7 @@ def tag_warnings(feeds: Sequence[Feed],
                        default=None)
             warnings.append(Notice(line, (
                 f"tag {tag.name!r} is used by this blog only; a tag's page gathers the blogs "
-                "that share it, so check its spelling or use a tag other blogs have")))
+                "that share it, so check its spelling or use a tag other blogs have"), url))
     return tuple(sorted(warnings, key=lambda w: w.line or 0))
 
 

@@ -39,6 +39,7 @@ class Notice:
 
     line: int | None
     message: str
+    url: str | None = None  # the entry it is about
 
 
 @dataclass(frozen=True, slots=True)

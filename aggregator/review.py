@@ -59,13 +59,15 @@ def review(path: str, *, network: bool = False, changed_ref: str | None = None,
     except FeedsFileError as e:
         return Review(path, 0, tuple(Finding(p.line, p.message) for p in e.problems),
                       changed_ref=changed_ref)
-    warnings = tuple(Finding(w.line, f"warning: {w.message}", ok=True)
+    warnings = tuple(Finding(w.line, f"warning: {w.message}", ok=True, url=w.url)
                      for w in config.warnings)
     if not network:
         return Review(path, len(config.feeds), (), warnings=warnings)
     feeds = [f for f in config.feeds if not f.disabled]
     if changed_ref is not None:
         feeds = changed_entries(config, base_config(path, changed_ref))
+        # A pull request hears about its own entries' tags, not the whole file's.
+        warnings = tuple(w for w in warnings if w.url in {f.url for f in feeds})
     findings = asyncio.run(_check_all(feeds, options or FetchOptions()))
     return Review(path, len(config.feeds), tuple(findings), checked_online=len(feeds),
                   changed_ref=changed_ref, warnings=warnings)

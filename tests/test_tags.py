@@ -142,3 +142,27 @@ def test_tag_feeds_are_valid_and_read_by_a_real_feed_reader(tagged_site: Path,
         for i, name in enumerate(("tags/math/feed.xml", "tags/primary/atom.xml")):
             expected = len(feedparser.parse((tagged_site / name).read_bytes()).entries)
             assert expected and newsboat_items(served + name, tmp_path / str(i)) == expected
+
+
+def test_a_pull_request_hears_only_about_its_own_entries_tags(
+        tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from .conftest import require
+    from .test_validate_network import feed, git
+
+    require("git", "git is not installed")
+    old, new = (feed_server.serve(f"/{n}.xml", feed(f"{n} blog")) for n in ("old", "new"))
+    path = tmp_path / "feeds.yaml"
+    path.write_text(f"feeds:\n  - url: {old}\n    tags: [lonely]\n")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "feeds.yaml")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    path.write_text(path.read_text() + f"  - url: {new}\n    tags: [solo]\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "feeds.yaml", "--network", "--changed", "main",
+                 "--allow-private-hosts"]) == 0
+    out = capsys.readouterr().out
+    assert "feeds.yaml:5: warning: tag 'solo'" in out and "lonely" not in out
+    assert main(["validate", "feeds.yaml"]) == 0  # the whole file: both
+    out = capsys.readouterr().out
+    assert "feeds.yaml:3: warning: tag 'lonely'" in out and "'solo'" in out
