@@ -18,13 +18,10 @@ of dated builds behaves like days passing.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import gc
 import importlib
 import logging
 import os
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -62,7 +59,7 @@ from .models import (
 from .render import DEFAULT_BASE_URL, SiteContent, StagedSite, write_site
 from .store import Store
 from .textclean import CLEAN_VERSION, topic_texts
-from .workers import ParseLimits, ParsePool
+from .workers import ParseLimits, ParsePool, release_memory
 from .workers import parse_job as _parse_job  # module-level: tests may replace it
 
 log = logging.getLogger("aggregator")
@@ -147,16 +144,6 @@ class _ImportAhead:
             importlib.import_module(self.module)
         except Exception:  # noqa: BLE001 - the build's own import raises it, in context
             pass
-
-
-def release_memory() -> None:
-    """Collect garbage and return freed heap pages to the OS (glibc only; else a no-op)."""
-    gc.collect()
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):
-            pass  # not glibc (musl): freed memory stays with the process
 
 
 def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,

@@ -10,15 +10,19 @@ A feed is written by a stranger, so its parse is also fenced in: each worker par
 body at a time under a CPU-time limit (the kernel's ``RLIMIT_CPU``, raised before each
 job) and a cap on its memory (``RLIMIT_AS``). A worker that overruns either, or dies for
 any other reason, is replaced, and only the feed it was parsing fails (``parse_timeout``,
-``too_large``, ``parse_crash``). Workers die with the build: the kernel kills them when it
-exits (``PR_SET_PDEATHSIG``, Linux), a thread watching the parent's pid does elsewhere,
-and an idle worker exits as soon as the build's end of its pipe closes.
+``too_large``, ``parse_crash``). Between jobs a worker keeps little: one that a big parse
+left large hands the memory back to the OS, or exits and is replaced when it cannot, so
+the build's memory is its own plus one parse per worker, not every worker's largest.
+Workers die with the build: the kernel kills them when it exits (``PR_SET_PDEATHSIG``,
+Linux), a thread watching the parent's pid does elsewhere, and an idle worker exits as
+soon as the build's end of its pipe closes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
+import gc
 import math
 import multiprocessing
 import os
@@ -48,8 +52,13 @@ ParseJob = Callable[..., ParseResult]
 class ParseLimits:
     """What one feed's parse may cost a worker."""
 
-    cpu_seconds: float = 10.0  # 30 ms is typical; a 5 MB feed of tag soup takes ~2 s
-    memory_bytes: int = 1 << 30  # the address space of a worker, which starts in ~90 MB
+    cpu_seconds: float = 10.0  # 30 ms is typical; a 5 MB feed of 500 long posts takes ~8 s
+    # The address space of a worker, which starts at ~35 MB. A 5 MB feed's parse peaks at
+    # ~70 MB of RSS, the worst of 2,000 fuzzed inputs at ~120 MB (benchmarks/fuzz_feeds.py).
+    memory_bytes: int = 512 << 20
+    # What a worker may hold between jobs: above it after a job, it returns freed memory
+    # to the OS, and if it is still above (a fragmented heap), it exits and is replaced.
+    idle_bytes: int = 64 << 20
     # A worker that neither answers nor uses up its CPU time (stopped, or starved of CPU
     # for this long) is killed all the same.
     wall_seconds: float = 120.0
@@ -126,6 +135,33 @@ def _cpu_used() -> float:
     return times.user + times.system
 
 
+def release_memory() -> None:
+    """Collect garbage and return freed heap pages to the OS (glibc only; else a no-op)."""
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass  # not glibc (musl): freed memory stays with the process
+
+
+def resident_bytes() -> int:
+    """Return this process's resident memory, or 0 where /proc cannot tell."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _must_retire(limits: ParseLimits) -> bool:
+    """Give back what the last job freed; return whether the worker is still over its keep."""
+    if resident_bytes() <= limits.idle_bytes:
+        return False
+    release_memory()
+    return resident_bytes() > limits.idle_bytes
+
+
 def _serve(conn: Connection, parent_pid: int, limits: ParseLimits, deathsig: bool) -> None:
     """Run a worker: parse each job sent on ``conn`` and send its result back, until EOF."""
     die_with_parent(parent_pid, deathsig=deathsig)
@@ -148,13 +184,16 @@ def _serve(conn: Connection, parent_pid: int, limits: ParseLimits, deathsig: boo
         except Exception as e:  # noqa: BLE001 - a bug hit by one feed fails that feed only
             result = ParseError(f"the parser failed ({type(e).__name__}: {e})",
                                 kind="parse_crash")
+        retire = _must_retire(limits)  # said with the result, so no job is sent to it
         try:
-            conn.send(result)
+            conn.send((result, retire))
         except (EOFError, OSError):
             return  # the build is gone
         except Exception as e:  # noqa: BLE001 - a result that cannot be pickled, or too large
-            conn.send(ParseError(f"the parsed feed could not be sent back ({e})",
-                                 kind="parse_crash"))
+            conn.send((ParseError(f"the parsed feed could not be sent back ({e})",
+                                  kind="parse_crash"), retire))
+        if retire:
+            return
 
 
 class _Worker:
@@ -175,8 +214,11 @@ class _Worker:
             self.conn.send((job, tuple(args)))
             ready = wait([self.conn, self.process.sentinel], timeout=self.limits.wall_seconds)
             if self.conn in ready:
-                result: ParseResult = self.conn.recv()
-                return result, True
+                result: ParseResult
+                result, retiring = self.conn.recv()
+                if retiring:
+                    self.close()  # it exits by itself, its memory with it
+                return result, not retiring
         except (EOFError, OSError):
             pass  # the worker died: its exit code says why
         except Exception as e:  # noqa: BLE001 - e.g. an argument that cannot be pickled

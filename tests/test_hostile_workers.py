@@ -1,0 +1,88 @@
+"""A parse worker keeps little between feeds, and one parse's memory is capped (#13).
+
+The fuzz benchmark's builds peaked over 500 MB with every worker still holding what its
+largest parse had grown to. Real worker processes here, as in a build.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Any
+
+import pytest
+
+from aggregator.errors import ParseError
+from aggregator.workers import ParseLimits, ParsePool, resident_bytes
+
+# Jobs run in the spawned workers, which import them from this module.
+_HOARD: list[bytes] = []
+
+
+def whoami() -> int:
+    return os.getpid()
+
+
+def hoard(megabytes: int) -> int:
+    """Keep ``megabytes`` alive after the job, as a fragmented heap would."""
+    _HOARD.append(os.urandom(1 << 20) * megabytes)
+    return os.getpid()
+
+
+def churn(megabytes: int) -> int:
+    """Use ``megabytes`` in small objects, all freed when the job ends (a big feed's parse)."""
+    chunks = [os.urandom(64) * 8 for _ in range(megabytes * 2048)]
+    del chunks
+    return os.getpid()
+
+
+def allocate(megabytes: int) -> int:
+    return len(bytearray(megabytes << 20))
+
+
+def run(pool: ParsePool, *jobs: tuple[Any, ...]) -> list[Any]:
+    async def go() -> list[Any]:
+        return [await pool.parse(job, *args) for job, *args in jobs]
+
+    try:
+        return asyncio.run(go())
+    finally:
+        pool.close()
+
+
+needs_proc = pytest.mark.skipif(not os.path.exists("/proc/self/statm"),
+                                reason="a worker reads its memory from /proc")
+
+
+@needs_proc
+def test_a_worker_left_large_by_a_job_is_replaced() -> None:
+    pool = ParsePool(1, ParseLimits(idle_bytes=96 << 20))
+    first, hoarder, after, again = run(pool, (whoami,), (hoard, 150), (whoami,), (whoami,))
+    assert hoarder == first  # the job ran, and its result came back
+    assert after != first  # ...from a worker that then exited, its 150 MB with it
+    assert again == after  # a worker that stays small is reused
+    assert pool.started == 2
+
+
+@needs_proc
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="malloc_trim is glibc's")
+def test_a_worker_hands_back_what_a_big_parse_freed_and_stays() -> None:
+    pool = ParsePool(1, ParseLimits(idle_bytes=96 << 20))
+    first, churned, after = run(pool, (whoami,), (churn, 200), (whoami,))
+    assert first == churned == after
+    assert pool.started == 1
+
+
+def test_one_parse_may_not_take_more_than_the_memory_limit() -> None:
+    """The default limit is sized from the fuzz run's worst parse (~120 MB), with room."""
+    over, within = run(ParsePool(1), (allocate, 600), (allocate, 100))
+    assert isinstance(over, ParseError) and over.kind == "too_large"
+    assert within == 100 << 20
+
+
+def test_resident_bytes_reads_this_process() -> None:
+    if not os.path.exists("/proc/self/statm"):
+        assert resident_bytes() == 0
+        return
+    assert 5 << 20 < resident_bytes() < 2 << 30
