@@ -46,7 +46,7 @@ ROOT = HERE.parent
 SHARED = ROOT.parent / "shared" / "corpora"
 sys.path.insert(0, str(HERE))
 
-from feed_farm import measure  # noqa: E402 - a sibling script, not a package
+import tree_memory  # noqa: E402 - a sibling script, not a package
 
 # A bidi control as a character, or as a JSON escape.
 BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]|\\u202[a-e]|\\u206[6-9]", re.I)
@@ -72,11 +72,36 @@ def _cpu() -> float:
     return t.user + t.system
 
 
-# The build, its parse job timed; its stderr (the failing feeds, a traceback) to a file.
+def mark_stages(build: Any) -> None:
+    """Note in $FUZZ_STAGES when the build's fetch-and-parse and its writing of pages end."""
+    def mark(name: str) -> None:
+        with open(os.environ["FUZZ_STAGES"], "a") as log:
+            log.write(f"{name}\t{time.time():.3f}\n")
+
+    update_feeds, write_site = build.update_feeds, build.write_site
+
+    async def fetch(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await update_feeds(*args, **kwargs)
+        finally:
+            mark("fetched")
+
+    def write(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return write_site(*args, **kwargs)
+        finally:
+            mark("written")
+
+    build.update_feeds, build.write_site = fetch, write
+
+
+# The build, its parse job timed, its stages marked; its stderr (the failing feeds, a
+# traceback) to a file.
 BUILD = ("import os, sys\nsys.path.insert(0, {here!r})\nimport fuzz_feeds\n"
          "os.dup2(os.open(os.environ['FUZZ_STDERR'], os.O_WRONLY | os.O_CREAT), 2)\n"
          "from aggregator import build\nfrom aggregator.cli import main\n"
-         "build._parse_job = fuzz_feeds.timed_parse\nsys.exit(main(sys.argv[1:]))\n")
+         "build._parse_job = fuzz_feeds.timed_parse\nfuzz_feeds.mark_stages(build)\n"
+         "sys.exit(main(sys.argv[1:]))\n")
 
 
 # -- inputs ----------------------------------------------------------------------------------
@@ -304,6 +329,7 @@ class Result:
     parse_cpu: list[tuple[float, float, str]] = field(default_factory=list)
     tree_mb: list[float] = field(default_factory=list)
     wall: list[float] = field(default_factory=list)
+    memory: list[tuple[tree_memory.TreeMemory, float]] = field(default_factory=list)
     leaks: list[str] = field(default_factory=list)
 
 
@@ -324,10 +350,18 @@ def one_build(number: int, farm: Farm, inputs: list[tuple[str, Answer]], work: P
                "--feeds", str(work / "feeds.yaml"), "--out", str(out),
                "--state", str(work / f"state-{number}.db"), "--date", "2026-11-20",
                "--allow-private-hosts", "--min-interval", "0", "--deadline", "8"]
-    m = measure(command)
+    stages = work / f"stages-{number}.log"
+    os.environ["FUZZ_STAGES"] = str(stages)
+    started = time.time()
+    m = tree_memory.run(command)
+    # When the fetch-and-parse stage ended, to set beside the peak's time.
+    ends = dict(line.split("\t") for line in stages.read_text().splitlines()) \
+        if stages.is_file() else {}
+    parsed_by = float(ends.get("fetched", started)) - started
     result.inputs += len(inputs)
-    result.tree_mb.append(m.tree_mb)
+    result.tree_mb.append(m.peak_mb)
     result.wall.append(m.wall)
+    result.memory.append((m, parsed_by))
     if m.code != 0:
         result.crashes.append(f"build {number}: exit code {m.code}")
     if stderr.is_file() and "Traceback" in stderr.read_text("utf-8", "replace"):
@@ -450,9 +484,16 @@ def main() -> None:
         for number in range(args.builds):
             inputs = make_inputs(rng, args.feeds, corpus, generators)
             one_build(number, farm, inputs, work, result)
-            print(f"build {number + 1}/{args.builds}: {result.wall[-1]:.1f} s, "
-                  f"tree peak {result.tree_mb[-1]:.0f} MB, crashes so far "
-                  f"{len(result.crashes)}", flush=True)
+            m, parsed_by = result.memory[-1]
+            split = ", ".join(f"{k} {v:.0f}" for k, v in m.split_mb.items())
+            print(f"build {number + 1}/{args.builds}: {m.wall:.1f} s, tree peak "
+                  f"{m.peak_mb:.0f} MB at {m.at:.1f} s ({split}; fetch and parse ended "
+                  f"at {parsed_by:.1f} s); build alone {m.build_hwm_mb:.0f} MB, workers "
+                  f"{m.workers_peak_mb:.0f} MB (one: {m.worker_peak_mb:.0f} MB, at most "
+                  f"{m.most_workers}); crashes so far {len(result.crashes)}", flush=True)
+            if args.keep:  # the memory of the tree over time, to plot or read
+                (work / f"memory-{number}.tsv").write_text("".join(
+                    "\t".join(f"{v:.1f}" for v in row) + "\n" for row in m.timeline))
     report(result, farm)
 
 

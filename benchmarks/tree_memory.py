@@ -1,0 +1,98 @@
+"""Run a command and say which of its processes its peak memory is in (a benchmark helper).
+
+feed_farm.measure gives the peak of a build's whole process tree; this says whose it is:
+the build process itself, its parse workers (all of them at once), or anything else it
+runs (Pagefind), sampled from /proc every 50 ms, and when it came: ``at`` is seconds from
+the start, to be set beside when the fetch-and-parse stage ended.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from feed_farm import _descendants  # a sibling script: every pid under one
+
+
+@dataclass
+class TreeMemory:
+    """What one run of a command cost in memory, by process, in MB."""
+
+    code: int = 0
+    wall: float = 0.0
+    peak_mb: float = 0.0  # the tree's summed RSS at its highest sample
+    at: float = 0.0  # seconds from the start to that sample
+    split_mb: dict[str, float] = field(default_factory=dict)  # who held it at that sample
+    build_hwm_mb: float = 0.0  # the build process's own high-water mark (VmHWM: exact)
+    workers_peak_mb: float = 0.0  # the parse workers' summed RSS at their highest
+    worker_peak_mb: float = 0.0  # the largest one worker's RSS
+    most_workers: int = 0
+    timeline: list[tuple[float, float, float, float]] = field(default_factory=list)
+
+
+def run(command: list[str], **popen: Any) -> TreeMemory:
+    """Run ``command`` to its end and return where its memory went."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, **popen)
+    result = TreeMemory()
+    done = threading.Event()
+    sampler = threading.Thread(target=_sample, args=(proc.pid, start, result, done),
+                               daemon=True)
+    sampler.start()
+    result.code = proc.wait()
+    result.wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    return result
+
+
+def _sample(root: int, start: float, result: TreeMemory, done: threading.Event) -> None:
+    while not done.is_set():
+        split: dict[str, float] = {"build": 0.0, "workers": 0.0, "other": 0.0}
+        workers = 0
+        status = _status(root)
+        split["build"] = status.get("VmRSS", 0) / 1024
+        result.build_hwm_mb = max(result.build_hwm_mb, status.get("VmHWM", 0) / 1024)
+        for pid in _descendants(root):
+            role = _role(pid)
+            rss = _status(pid).get("VmRSS", 0) / 1024
+            split[role] += rss
+            if role == "workers":
+                workers += 1
+                result.worker_peak_mb = max(result.worker_peak_mb, rss)
+        total = sum(split.values())
+        now = time.perf_counter() - start
+        result.timeline.append((now, split["build"], split["workers"], split["other"]))
+        if total > result.peak_mb:
+            result.peak_mb, result.split_mb, result.at = total, split, now
+        result.workers_peak_mb = max(result.workers_peak_mb, split["workers"])
+        result.most_workers = max(result.most_workers, workers)
+        time.sleep(0.05)
+
+
+def _role(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read()
+    except OSError:
+        return "other"
+    # A parse worker runs multiprocessing's spawn_main (its resource tracker does not).
+    return "workers" if b"spawn_main" in cmdline else "other"
+
+
+def _status(pid: int) -> dict[str, int]:
+    """Return the kB figures of /proc/PID/status (VmRSS, VmHWM...), empty if it is gone."""
+    found: dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Vm"):
+                    key, value = line.split(":", 1)
+                    found[key] = int(value.split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return found
+
