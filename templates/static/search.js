@@ -27,8 +27,29 @@ function item(result) {
   p.className = "excerpt";
   // Pagefind's excerpt is our own escaped page text with <mark> around matches.
   p.innerHTML = result.excerpt;
+  dropLeading(p, a.textContent);
   li.append(h, p);
   return li;
+}
+
+// A post's excerpt opens with its heading when the match is near the start: the title is
+// already the result's link, so take it off the excerpt (matches marked in it included).
+function dropLeading(p, title) {
+  const text = p.textContent.trimStart();
+  if (!title || !text.startsWith(title)) return;
+  let left = p.textContent.indexOf(title) + title.length;
+  const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  while (walker.nextNode()) nodes.push(walker.currentNode);
+  for (const node of nodes) {
+    if (left <= 0) break;
+    const cut = Math.min(left, node.data.length);
+    node.data = node.data.slice(cut);
+    left -= cut;
+  }
+  const first = nodes.find((node) => node.data.trim());
+  if (first) first.data = first.data.replace(/^[\s.:;,!?]+/, "");
+  for (const mark of p.querySelectorAll("mark")) if (!mark.textContent) mark.remove();
 }
 
 async function run(query) {
