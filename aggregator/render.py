@@ -29,7 +29,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import __version__, ages, archive, blogpages, guard, river, syndication
+from . import __version__, ages, archive, blogpages, guard, river, surprise, syndication
 from .fairness import Ledger
 from .health import for_how_long, health_record
 from .models import MISC_LABEL, MISC_SLUG, Blog, BuildReport, Diamond, Post, Topic
@@ -399,6 +399,7 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -
          misc_count=len(content.misc), quiet_days=QUIET_AFTER_DAYS)
     archive.write_diamond_pages(site, page, out)
     river.write_river(page, content.posts, content.copies)
+    surprise.write_surprise(page, content)
 
     for topic in content.topics:
         _write_topic_pages(page, site, topic)
@@ -432,7 +433,8 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -
     style = templates_dir() / "static" / "style.css"
     (out / "assets").mkdir(exist_ok=True)
     shutil.copyfile(style, out / "assets" / "style.css")
-    shutil.copyfile(templates_dir() / "static" / "search.js", out / "assets" / "search.js")
+    for script in ("search.js", "surprise.js"):
+        shutil.copyfile(templates_dir() / "static" / script, out / "assets" / script)
     _write_feeds(site, "", "Edublogs by topic: all posts",
                  "Every post from the community's education blogs, newest first.",
                  "index.html", [p for p in content.posts if p.uid not in content.copies], out)
