@@ -84,6 +84,7 @@ class BuildOptions:
     day: date | None = None  # --date: fixes the build's clock
     seed: int | None = None
     base_url: str | None = None
+    repo_url: str | None = None  # the project's repository (aggregator.repo), for About
     fetch: FetchOptions = field(default_factory=FetchOptions)
     diamonds: DiamondSettings = field(default_factory=DiamondSettings)
 
@@ -219,7 +220,8 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
         )
         content = SiteContent(
             today=now.date(), generated=now, seed=seed,
-            base_url=options.base_url or DEFAULT_BASE_URL, blogs=blogs, posts=posts,
+            base_url=options.base_url or DEFAULT_BASE_URL, repo_url=options.repo_url,
+            blogs=blogs, posts=posts,
             topics=model.topics, misc=model.misc, diamonds=diamonds, related=model.related,
             also_on=also_on, copies=frozenset(copies),
             history=history, ledger=build_ledger(blogs, posts, history, today=now.date(),

@@ -23,6 +23,7 @@ from .fetch import FetchOptions
 from .health import causes_text
 from .models import BuildReport
 from .progress import FetchProgress, ProgressLogHandler
+from .repo import repository
 from .serve import serve_site
 
 log = logging.getLogger("aggregator")
@@ -203,6 +204,9 @@ def _add_build_flags(parser: argparse.ArgumentParser) -> None:
                         help="public address of the site, e.g. https://user.github.io/repo/ "
                              "(used for absolute links in feeds; default: "
                              "http://localhost:8000/)")
+    parser.add_argument("--repo-url", default=None, metavar="URL",
+                        help="the project's repository, linked from the About page "
+                             "(default: the git remote of the current folder, if any)")
     parser.add_argument("--allow-private-hosts", action="store_true",
                         help="allow fetching from loopback and private addresses (for tests "
                              "and local development only)")
@@ -247,6 +251,7 @@ def _options(args: argparse.Namespace) -> BuildOptions:
         day=args.date,
         seed=args.seed,
         base_url=args.base_url,
+        repo_url=repository(args.repo_url, Path.cwd()),
         fetch=FetchOptions(allow_private_hosts=args.allow_private_hosts,
                            min_interval=timedelta(minutes=args.min_interval),
                            concurrency=args.concurrency, per_host=args.per_host,

@@ -34,6 +34,7 @@ from .fairness import Ledger
 from .health import for_how_long, health_record
 from .models import MISC_LABEL, MISC_SLUG, Blog, BuildReport, Diamond, Post, Topic
 from .overview import QUIET_AFTER_DAYS, by_newest, preview
+from .repo import suggest_form
 from .sanitize import clean_html
 from .store import Feature, StoredTopic
 from .syndication import Channel, Item, Outline, stable_id
@@ -76,6 +77,7 @@ class SiteContent:
     dissolved: Sequence[StoredTopic] = ()  # earlier topics that no longer exist
     history: Sequence[Feature] = ()  # every diamond so far, today's included, oldest first
     ledger: Ledger | None = None  # the fairness ledger (issue 5)
+    repo_url: str | None = None  # the project's repository (aggregator.repo), on About
 
 
 def render_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -> None:
@@ -367,10 +369,10 @@ def pages_key(content: SiteContent) -> str:
         replace(row, blog=steady(row.blog)) for row in content.ledger.rows))
     shown = [(p.uid, p.title, p.link, p.author, p.published, p.dated, p.excerpt,
               p.excerpt_html, p.language) for p in content.posts]
-    for part in (content.today, content.seed, content.base_url, blogs, shown, content.topics,
-                 content.misc, content.diamonds, sorted(content.related.items()),
-                 sorted(content.also_on.items()), sorted(content.copies), content.history,
-                 ledger, content.dissolved):
+    for part in (content.today, content.seed, content.base_url, content.repo_url, blogs,
+                 shown, content.topics, content.misc, content.diamonds,
+                 sorted(content.related.items()), sorted(content.also_on.items()),
+                 sorted(content.copies), content.history, ledger, content.dissolved):
         digest.update(repr(part).encode())
     return digest.hexdigest()
 
@@ -424,7 +426,8 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -
     page("blogs/index.html", "blogs.html", **blogpages.directory_page(
         blogs, content.posts, site.topic_of, content.generated))
     blogpages.write_tag_pages(page, site, out, write_feeds=_write_feeds)
-    page("about/index.html", "about.html")
+    page("about/index.html", "about.html", repo=content.repo_url,
+         suggest=suggest_form(content.repo_url))
     # Served for any missing path at any depth, so its links must be absolute.
     page("404.html", "404.html", root=site.base_url,
          inline_css=Markup(_stylesheet().read_text(encoding="utf-8")))
