@@ -245,21 +245,23 @@ def draw_pool(posts: Iterable[Post], *, today: date, settings: DiamondSettings,
     """
     steps = (settings.window_days,
              *sorted(w for w in settings.wider_windows if w > settings.window_days))
-    widest = Window.as_of(today, steps[-1])
-    fit: dict[str, list[Post]] = {}
+    spans = {w: Window.as_of(today, w) for w in steps}
+    widest = spans[steps[-1]]
+    fit: dict[str, list[tuple[date, Post]]] = {}
     for post in sorted(posts, key=lambda p: (p.feed_url, p.uid)):
-        if (post.feed_url in excluded_feeds or post.uid in featured
-                or post.published.date() not in widest or unfit_because(post, settings)):
+        day = post.published.date()
+        if (post.feed_url in excluded_feeds or post.uid in featured or day not in widest
+                or unfit_because(post, settings)):
             continue
-        fit.setdefault(post.feed_url, []).append(post)
+        fit.setdefault(post.feed_url, []).append((day, post))
     step: dict[str, int] = {}
-    for url, ps in fit.items():
-        newest = max(p.published for p in ps).date()
-        step[url] = next(w for w in steps if newest in Window.as_of(today, w))
+    for url, dated in fit.items():
+        newest = max(day for day, _ in dated)
+        step[url] = next(w for w in steps if newest in spans[w])
     window = next((w for w in steps if sum(1 for s in step.values() if s <= w) >= settings.count),
                   steps[-1])
-    by_blog = {url: tuple(p for p in ps if p.published.date() in Window.as_of(today, step[url]))
-               for url, ps in fit.items() if step[url] <= window}
+    by_blog = {url: tuple(p for day, p in dated if day in spans[step[url]])
+               for url, dated in fit.items() if step[url] <= window}
     return Pool(window=window, by_blog=by_blog, step={url: step[url] for url in by_blog})
 
 
