@@ -172,6 +172,8 @@ def test_directory_and_status_show_counts_last_posts_dormancy_and_shared_links(
     assert "3 posts, the last" in rows["busy"] and "dormant" not in rows["busy"]
     assert f'datetime="{END.isoformat()}"' in rows["busy"]
     assert "6 posts" in rows["show"]
+    busy_page = (site / "blogs" / "busy" / "index.html").read_text()
+    assert re.search(r"3 posts, the last <time[^>]*>20 Nov 2026</time>", busy_page)
     status = (site / "status" / "index.html").read_text()
     row = {m[0]: m[1] for m in re.findall(
         r'blogs/(\w+)/index\.html">[^<]*</a>(.*?)</tr>', status, re.S)}
