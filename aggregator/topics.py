@@ -40,7 +40,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils import murmurhash3_32
 from threadpoolctl import threadpool_limits
 
-from .consensus import consensus, split_large
+from .consensus import consensus, gap, split_large
 from .models import MISC_SLUG, Topic
 from .similar import find_copies, neighbours, related_posts
 from .store import StoredTopic, slugify, unique_slug
@@ -55,7 +55,7 @@ from .vocabulary import (
     stop_words,
 )
 
-MODEL_VERSION = "4"  # bump when a change here should invalidate cached topics
+MODEL_VERSION = "5"  # bump when a change here should invalidate cached topics
 # The site's topics do not follow the day's seed (that is the diamonds draw's): with one
 # seed, a day with no new post finds the same topics, and a day with a few new ones keeps
 # most posts where they were.
@@ -224,13 +224,16 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
                                     max_share=settings.max_topic_share)
         labels = split_large(vectors, labels, seed=seed, min_size=min_size,
                              sample=settings.sample, runs=settings.runs,
-                             max_share=settings.max_topic_share, clarity=clarity)
+                             max_share=settings.max_topic_share, clarity=clarity,
+                             separation=gap(vectors, labels, seed=seed,
+                                            sample=settings.sample)[0])
         labels = _shared_by_blogs(vectors, labels, sources, settings.min_topic_blogs)
     index, similarity = neighbours(vectors, labels, count=settings.related_count + 8)
     copies = find_copies(docs, space.plain, index, settings.duplicate_similarity)
     found = _Found(related=related_posts(docs, index, similarity, copies,
                                          count=settings.related_count,
-                                         threshold=settings.related_similarity))
+                                         threshold=settings.related_similarity,
+                                         tfidf=space.plain))
     duplicates: dict[str, list[str]] = {}
     for copy, original in sorted(copies.items()):
         duplicates.setdefault(ids[original], []).append(ids[copy])

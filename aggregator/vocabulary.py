@@ -1,9 +1,9 @@
 """The words of each language: stop words, language detection, and topic labels' words.
 
-:func:`stop_words` gives a language's function words (the ``stop-words`` package for
-languages other than English), :func:`detect_language` guesses the language of an
-undeclared post from them, and :func:`pick_terms` / :func:`display_case` choose and show
-the words that name a topic.
+:func:`stop_words` gives a language's function words (the ``stop-words`` and
+``stopwordsiso`` lists for languages other than English), :func:`detect_language`
+guesses the language of an undeclared post from them, and :func:`pick_terms` /
+:func:`display_case` choose and show the words that name a topic.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from functools import cache
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from stop_words import LANGUAGE_MAPPING, StopWordError, get_stop_words
+from stopwordsiso import stopwords as iso_stop_words
 
 # Words every blog uses that say nothing about what a post is about (issue #4).
 DOMAIN_STOP_WORDS = frozenset("""
@@ -56,9 +57,11 @@ def base_language(code: str | None) -> str | None:
 def stop_words(language: str) -> frozenset[str]:
     """Return the function words of ``language`` (a base code), plus the domain's.
 
-    English uses scikit-learn's list; other languages the ``stop-words`` package; a
-    language it does not know gets only the domain's words (and English ones, which
-    show up in every language's posts as quotes and titles).
+    English uses scikit-learn's list; other languages the ``stop-words`` package and the
+    larger Stopwords ISO collection (the first alone misses words as common as German
+    "mehr", "schon" and "heute", which then named topics); a language neither knows gets
+    only the domain's words (and English ones, which show up in every language's posts as
+    quotes and titles).
     """
     english = frozenset(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS
     if language == "en":
@@ -67,7 +70,7 @@ def stop_words(language: str) -> frozenset[str]:
         own = frozenset(w.lower() for w in get_stop_words(language))
     except StopWordError:
         own = frozenset()
-    return own | english
+    return own | frozenset(w.lower() for w in iso_stop_words(language)) | english
 
 
 @cache
@@ -135,12 +138,16 @@ _STEM_SUFFIXES = ("ational", "ization", "ations", "ation", "ings", "ing", "ers",
 def _stem(word: str) -> str:
     """Return a crude stem, enough to tell "teacher" and "teachers" are one word.
 
-    A final "e" goes too, so "table" and "tables" (stem "tabl") are one word as well.
+    A final "e" goes too, so "table" and "tables" (stem "tabl") are one word as well, and a
+    final "y" or "ie" is one "i": "study" and "studies", "movie" and "movies".
     """
     for suffix in _STEM_SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+            stem = word[: -len(suffix)] + ("i" if suffix in ("ies", "ied") else "")
+            break
+    else:
+        stem = word[:-1] if word.endswith("e") and len(word) > 4 else word
+    return stem[:-1] + "i" if stem.endswith("y") and len(stem) > 3 else stem
 
 
 def pick_terms(weights: np.ndarray, terms: Sequence[str], language: str,
