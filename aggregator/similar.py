@@ -81,11 +81,7 @@ def find_copies(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarra
 
 def _copy_pairs(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarray,
                 threshold: float, chunk: int = 8_192) -> list[tuple[int, int]]:
-    """Return the (row, neighbour) pairs from different blogs with a cosine >= ``threshold``.
-
-    The cosines are computed a chunk of pairs at a time with whole-matrix operations: one
-    sparse product per pair made 20,000 posts cost about a minute.
-    """
+    """Return the (row, neighbour) pairs from different blogs with a cosine >= ``threshold``."""
     n, width = index.shape
     rows = np.repeat(np.arange(n), width)
     cols = index.ravel()
@@ -94,42 +90,105 @@ def _copy_pairs(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarra
     rows, cols = rows[keep], cols[keep]
     keep = groups[rows] != groups[cols]
     rows, cols = rows[keep], cols[keep]
-    pairs: list[tuple[int, int]] = []
+    hits = np.flatnonzero(pair_cosines(tfidf, rows, cols, chunk) >= threshold)
+    return list(zip(rows[hits].tolist(), cols[hits].tolist(), strict=True))
+
+
+def pair_cosines(tfidf: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
+                 chunk: int = 8_192) -> np.ndarray:
+    """Return the cosine of each pair (``rows[k]``, ``cols[k]``) of L2-normalised rows.
+
+    A chunk of pairs at a time with whole-matrix operations: one sparse product per pair
+    made 20,000 posts cost about a minute.
+    """
+    out = np.zeros(len(rows), dtype=np.float64)
     for start in range(0, len(rows), chunk):
         a, b = rows[start:start + chunk], cols[start:start + chunk]
-        cosines = np.asarray(tfidf[a].multiply(tfidf[b]).sum(axis=1)).ravel()
-        hits = np.flatnonzero(cosines >= threshold)
-        pairs.extend(zip(a[hits].tolist(), b[hits].tolist(), strict=True))
-    return pairs
+        out[start:start + len(a)] = np.asarray(tfidf[a].multiply(tfidf[b]).sum(axis=1)).ravel()
+    return out
 
 
 def _when(doc: Document) -> float:
     return doc.published.timestamp() if doc.published else math.inf
 
 
-def related_posts(docs: Sequence[Document], index: np.ndarray, similarity: np.ndarray,
-                  copies: dict[int, int], *, count: int,
-                  threshold: float) -> dict[str, tuple[str, ...]]:
-    """Pick up to ``count`` posts from other blogs at least ``threshold`` similar to each post.
+def chance_similarity(vectors: np.ndarray | sp.csr_matrix, groups: Sequence[str], *,
+                      quantile: float = 0.99, samples: int = 20_000, seed: int = 0) -> float:
+    """Return the cosine that random pairs of posts from different blogs reach by chance.
 
-    Cross-post copies are neither given nor suggested, nor is a post from a blog that
-    carries a copy of the post itself.
+    The ``quantile`` of the cosines of ``samples`` random pairs of rows of ``vectors``
+    (L2-normalised, dense or sparse) whose ``groups`` (blogs) differ: a neighbour at
+    least this close is closer than all but 1 - ``quantile`` of unrelated pairs. How
+    close "close" is depends on the space (the number of posts, of dimensions, how alike
+    the blogs write), so a fixed cosine means little. -inf when no two posts come from
+    different blogs.
     """
+    n = vectors.shape[0]
+    if n < 2:
+        return -math.inf
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n, size=samples)
+    b = rng.integers(0, n, size=samples)
+    codes = np.unique(np.asarray(groups, dtype=object), return_inverse=True)[1]
+    keep = codes[a] != codes[b]
+    if not keep.any():
+        return -math.inf
+    a, b = a[keep], b[keep]
+    if sp.issparse(vectors):
+        cosines = np.asarray(vectors[a].multiply(vectors[b]).sum(axis=1)).ravel()
+    else:
+        cosines = np.einsum("ij,ij->i", vectors[a], vectors[b])
+    return float(np.quantile(cosines, quantile))
+
+
+def related_posts(docs: Sequence[Document], index: np.ndarray, similarity: np.ndarray,
+                  copies: dict[int, int], *, count: int, threshold: float,
+                  tfidf: sp.csr_matrix | None = None,
+                  chance: float = 0.99) -> dict[str, tuple[str, ...]]:
+    """Pick up to ``count`` posts from other blogs that are really like each post.
+
+    Candidates are each post's neighbours in ``index`` (the topic model's LSA space).
+    With ``tfidf`` (the posts' TF-IDF rows as written) a candidate must share the post's
+    words: a TF-IDF cosine higher than all but 1 - ``chance`` of random pairs of posts
+    from different blogs reach (:func:`chance_similarity`), the closest first. Without
+    it, an LSA ``similarity`` of at least ``threshold`` is enough. A fixed LSA cosine
+    means little: a post with few of the topics' words points straight at one topic
+    (cosine 0.8 to posts it shares one line with), two posts on a thing only two blogs
+    write about are far apart in it (their words make no topic), and on 2,000 news
+    articles every neighbour passed 0.3 (benchmarks/related_bbc.py). None is better
+    than a wrong one. Cross-post copies are neither given nor suggested, nor is a post
+    from a blog that carries a copy of the post itself.
+    """
+    if tfidf is not None:
+        threshold = -math.inf  # the words decide, below
     carriers: dict[int, set[str]] = {}
     for copy, keep in copies.items():
         carriers.setdefault(keep, set()).add(docs[copy].group)
-    related: dict[str, tuple[str, ...]] = {}
+    candidates: dict[int, list[int]] = {}
     for i, doc in enumerate(docs):
         if i in copies:
             continue
         family = carriers.get(i, set()) | {doc.group}
-        picks: list[str] = []
-        for j, score in zip(index[i], similarity[i], strict=True):
-            if len(picks) == count or score < threshold:
-                break
-            j = int(j)
-            if j >= 0 and j not in copies and docs[j].group not in family:
-                picks.append(docs[j].id)
-        if picks:
-            related[doc.id] = tuple(picks)
-    return related
+        found = [int(j) for j, score in zip(index[i], similarity[i], strict=True)
+                 if score >= threshold and j >= 0 and int(j) not in copies
+                 and docs[int(j)].group not in family]
+        if found:
+            candidates[i] = found
+    if tfidf is not None and candidates:
+        candidates = _sharing_words(candidates, tfidf, [d.group for d in docs], chance)
+    return {docs[i].id: tuple(docs[j].id for j in found[:count])
+            for i, found in candidates.items() if found}
+
+
+def _sharing_words(candidates: dict[int, list[int]], tfidf: sp.csr_matrix,
+                   groups: Sequence[str], chance: float) -> dict[int, list[int]]:
+    """Keep the candidates whose TF-IDF cosine beats chance, closest first."""
+    rows = np.array([i for i, found in candidates.items() for _ in found], dtype=np.intp)
+    cols = np.array([j for found in candidates.values() for j in found], dtype=np.intp)
+    cosines = pair_cosines(tfidf, rows, cols)
+    bar = chance_similarity(tfidf, groups, quantile=chance)
+    kept: dict[int, list[tuple[float, int]]] = {}
+    for i, j, cosine in zip(rows.tolist(), cols.tolist(), cosines.tolist(), strict=True):
+        if cosine >= bar and cosine > 0:
+            kept.setdefault(i, []).append((-cosine, j))
+    return {i: [j for _, j in sorted(found)] for i, found in kept.items()}
