@@ -146,7 +146,7 @@ def _stem(word: str) -> str:
             stem = word[: -len(suffix)] + ("i" if suffix in ("ies", "ied") else "")
             break
     else:
-        stem = word[:-1] if word.endswith("e") and len(word) > 4 else word
+        stem = word[:-1] if word.endswith("e") and len(word) >= 4 else word
     return stem[:-1] + "i" if stem.endswith("y") and len(stem) > 3 else stem
 
 

@@ -278,9 +278,9 @@ def test_common_german_words_never_name_a_topic() -> None:
 
 
 def test_a_word_and_its_plural_are_one_label_term() -> None:
-    terms = ["movies", "movie", "studies", "study", "films"]
-    assert pick_terms(np.array([5.0, 4.0, 3.0, 2.0, 1.0]), terms, "en", 4) == \
-        ["movies", "studies", "films"]
+    terms = ["movies", "movie", "studies", "study", "games", "game", "films"]
+    assert pick_terms(np.arange(7.0, 0.0, -1.0), terms, "en", 4) == \
+        ["movies", "studies", "games", "films"]
 
 
 # -- The real feeds of ../shared (52 publishers, 13 languages) ----------------------------
