@@ -167,12 +167,10 @@ def score(captured: list[Captured], label: dict[str, str]) -> dict[str, dict[str
 
 
 def bbc(limit: int | None, blogs: int, seed: int) -> tuple[list[Document], dict[str, str]]:
-    rows, seen = [], set()
-    for line in CORPUS.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if row["text"] not in seen:
-            seen.add(row["text"])
-            rows.append(row)
+    """Return BBC articles (``limit`` of them, or all) spread over ``blogs`` blogs, labels."""
+    from topics_blogs import load_bbc  # the same corpus, deduplicated the same way
+
+    rows = load_bbc()
     rng = random.Random(seed)
     if limit:
         rows = rng.sample(rows, limit)
