@@ -251,3 +251,29 @@ def test_the_ledger_page_judges_only_after_30_days_of_draws(
     assert "Too early" not in page
     assert re.search(r"Gini coefficient</strong> of how often they were featured is\s*"
                      r"<strong>0\.\d\d</strong>", page)
+
+
+def test_withdrawn_picks_are_counted_kept_and_checked_on_restore(tmp_path: Path) -> None:
+    from aggregator.statecheck import StateFileError, check_state
+
+    day = TODAY - timedelta(days=3)
+    picks = [Diamond(post_uid=u, feed_url=f"https://{u}.example/feed", topic=None, reason="r")
+             for u in ("a", "b", "c")]
+    db = tmp_path / "state.db"
+    with Store(db) as store:
+        store.record_diamonds(day, picks)
+        store.record_diamonds(TODAY, picks[:1])
+        store.delete_posts(["a", "b"])  # hidden after they were featured
+        assert store.withdrawn_picks() == {day: 2, TODAY: 1}
+        assert [f.post_uid for f in store.features()] == ["c"]
+        store.record_diamonds(TODAY, picks[2:])  # today drawn again: nothing of it withdrawn
+        assert store.withdrawn_picks() == {day: 2}
+    check_state(db, "state.db")  # what the store writes, a restore accepts
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE meta SET value = '{\"yesterday\": 2}' WHERE key = ?",
+                    ("diamonds.withdrawn",))
+    raw.close()
+    with pytest.raises(StateFileError, match="meta.value"):
+        check_state(db, "state.db")
+    with Store(db) as store:  # and a build that meets one anyway loses a count, not the day
+        assert store.withdrawn_picks() == {}
