@@ -195,8 +195,10 @@ def feed_repeats(markups: Sequence[str], *, min_posts: int = 3,
     """
     if len(markups) < min_posts:
         return frozenset()
-    lines = [[line_key(line) for line in html_to_text(clean_html(m[:_REPEAT_HEAD])).split("\n")]
-             for m in markups]
+    # The allow-list's text, without the litter pass: that changes no line's words.
+    lines = [[line_key(line) for line in html_to_text(
+        _nh3_clean(_paragraphs(bound_markup(m[:_REPEAT_HEAD])), None)).split("\n")]
+        for m in markups]
     return repeated_lines(lines, min_posts=min_posts, share=share)
 
 
