@@ -312,7 +312,8 @@ class _Pages:
         # A post shows on its blog's page and its topic's: compute its card's pieces once.
         env.filters["datetime"] = ages.stamp
         env.filters["day"] = functools.lru_cache(maxsize=65_536)(ages.day)
-        env.filters["age"] = lambda when: ages.age(when, content.generated)  # the build's clock
+        env.filters["age"] = functools.lru_cache(maxsize=65_536)(  # by the build's clock
+            lambda when: ages.age(when, content.generated))
         env.filters["gist"] = lambda text, chars=GIST_CHARS: excerpt(text, max_chars=chars)
         env.filters["safe_html"] = functools.lru_cache(maxsize=65_536)(  # sanitised again
             lambda value: Markup(clean_html(value)))

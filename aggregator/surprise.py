@@ -28,7 +28,7 @@ from .store import Feature
 if TYPE_CHECKING:
     from .render import SiteContent
 
-SURPRISE_POSTS_PER_BLOG = 30  # a blog's newest posts in the index: it stays small
+SURPRISE_POSTS_PER_BLOG = 10  # a blog's newest posts in the index: it stays small
 SURPRISE_PAGE_PICKS = 10  # posts on the no-script page of picks
 INDEX_PATH = "data/surprise.json"
 PAGE_PATH = "surprise/index.html"
