@@ -133,3 +133,15 @@ def test_without_script_the_link_opens_the_page_of_picks(served: tuple[Any, str]
     url, requests = _open_surprise(browser, base, script=False)
     assert url == base + "surprise/index.html"
     assert all(r.startswith(base) for r in requests), requests
+
+
+def test_from_disk_the_link_opens_the_page_of_picks(served: tuple[Any, str],
+                                                    demo_site_dir: Path) -> None:
+    browser, _ = served
+    page = browser.new_page()  # script on: fetching the index from file:// fails, so...
+    page.goto((demo_site_dir / "index.html").as_uri())
+    with page.expect_navigation():
+        page.get_by_role("link", name="Surprise me").click()
+    assert page.url == (demo_site_dir / "surprise" / "index.html").as_uri()
+    assert page.locator(".post").count() == 10
+    page.close()
