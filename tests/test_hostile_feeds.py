@@ -210,3 +210,33 @@ def test_bounding_keeps_ordinary_markup() -> None:
     assert bound_markup(markup, max_depth=4) == (
         "<div><p>One <b>two</b></p><p>three <a href='x'>four</a></p></div>"
         "<ul><li>a</li><li>b</li></ul>end<br>")
+
+
+def _nested(depth: int) -> bytes:
+    """Return an Atom feed whose one entry's XHTML content nests ``depth`` elements."""
+    xhtml = "<span>" * depth + "deep" + "</span>" * depth
+    return ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            "<title>Nested</title><id>urn:x</id><updated>2026-11-19T08:00:00Z</updated>"
+            '<entry><title>One</title><link href="https://nested.example/1/"/><id>urn:1</id>'
+            '<updated>2026-11-19T08:00:00Z</updated><content type="xhtml">'
+            f'<div xmlns="http://www.w3.org/1999/xhtml">{xhtml}</div></content></entry>'
+            "</feed>").encode()
+
+
+def test_xml_nested_deeper_than_any_feed_is_refused_at_once(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    """50,000 nested elements cost a worker seconds and tens of MB, 200,000 unclosed its
+    whole CPU limit: the XML reader now stops at 1,000, and the build goes on."""
+    deep = feed_server.serve("/deep.xml", _nested(50_000))
+    unclosed = feed_server.serve("/unclosed.xml", _nested(200_000).split(b"deep")[0])
+    fine = feed_server.serve("/fine.xml", _nested(200))
+    urls = [deep, unclosed, fine, *serve_blogs(feed_server, "good")]
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+
+    assert build(tmp_path) == 0
+
+    assert outcomes(tmp_path) == {deep: ("failed", "parse"), unclosed: ("failed", "parse"),
+                                  fine: ("ok", None), urls[3]: ("ok", None)}
+    health = json.loads((tmp_path / "site" / "data" / "build.json").read_text())["health"]
+    errors = {h["url"]: h["last_error"] for h in health}
+    assert "nested over 1,000 deep" in errors[deep]
