@@ -3,8 +3,11 @@
 feedparser needs ~30 ms of CPU for a 140 KB feed, so a build over a thousand feeds has
 seconds of parsing to do; the build hands each downloaded body to a worker while other
 feeds are still in flight. A worker imports only this module and :mod:`aggregator.parse`,
-not the topic model or the renderer that :mod:`aggregator.build` pulls in (scikit-learn
-alone costs seconds of start-up CPU per worker).
+not the topic model that :mod:`aggregator.build` pulls in (scikit-learn alone costs
+seconds of start-up CPU per worker). Started from the ``aggregator`` console script, a
+worker also runs that script's imports (multiprocessing's spawn re-runs the main script:
+the CLI, the build module and the renderer, ~9 MB and 0.2 s of CPU more per worker);
+``python -m aggregator`` does not (spawn skips a ``__main__`` module).
 
 A feed is written by a stranger, so its parse is also fenced in: each worker parses one
 body at a time under a CPU-time limit (the kernel's ``RLIMIT_CPU``, raised before each
