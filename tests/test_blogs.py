@@ -179,7 +179,7 @@ def test_directory_and_status_show_counts_last_posts_dormancy_and_shared_links(
         r'blogs/(\w+)/index\.html">[^<]*</a>(.*?)</tr>', status, re.S)}
     assert "dormant" in row["quiet"] and "dormant" not in row["busy"]
     assert "shared links" in row["show"] and "shared links" not in row["busy"]
-    assert "1 blog is dormant" in status
+    assert "1 blog is dormant" in status and "healthy (1 dormant blog among them)" in status
     health = {h["slug"]: h for h in json.loads((site / "data" / "build.json").read_text())[
         "health"]}
     assert health["quiet"]["dormant"] is True and health["busy"]["dormant"] is False
