@@ -50,8 +50,9 @@ def report_json(result: Review) -> str:
     return json.dumps({
         "schema": SCHEMA, "version": VERSION, "path": result.path, "feeds": result.feeds,
         "checked_online": result.checked_online, "changed_ref": result.changed_ref,
+        # Warnings travel as ok findings ("warning: ..."), so the schema stays as it is.
         "findings": [{"line": f.line, "ok": f.ok, "message": f.message, "url": f.url}
-                     for f in result.findings],
+                     for f in (*result.findings, *result.warnings)],
     }, ensure_ascii=False, indent=1) + "\n"
 
 
@@ -133,7 +134,8 @@ def build_comment(report: str | Path | None, run_url: str | None) -> str:
 def comment_markdown(result: Review, run_url: str | None) -> str:
     """Return the pull-request comment for a checked report: bounded, every string escaped."""
     problems = [f for f in result.findings if not f.ok]
-    good = [f for f in result.findings if f.ok]
+    warnings = [f for f in result.findings if f.ok and f.message.startswith("warning: ")]
+    good = [f for f in result.findings if f.ok and f not in warnings]
     verdict = ("no problems found" if not problems
                else f"{len(problems)} problem{'s' * (len(problems) != 1)} found")
     scope = ""
@@ -145,6 +147,8 @@ def comment_markdown(result: Review, run_url: str | None) -> str:
              f"{code(result.path)}: {result.feeds} feeds{scope}.", ""]
     if problems:
         lines += ["**Please fix:**", "", *_entries(problems, run_url), ""]
+    if warnings:
+        lines += ["**Worth a look** (not errors):", "", *_entries(warnings, run_url), ""]
     if good:
         lines += ["**Working feeds:**", "", *_entries(good, run_url), ""]
     if problems:

@@ -166,3 +166,16 @@ def test_a_pull_request_hears_only_about_its_own_entries_tags(
     assert main(["validate", "feeds.yaml"]) == 0  # the whole file: both
     out = capsys.readouterr().out
     assert "feeds.yaml:3: warning: tag 'lonely'" in out and "'solo'" in out
+
+
+def test_the_pull_request_comment_lists_tag_warnings_apart(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path, report = tmp_path / "feeds.yaml", tmp_path / "report.json"
+    path.write_text(FEEDS)
+    assert main(["validate", str(path), "--json-file", str(report)]) == 0
+    capsys.readouterr()
+    assert main(["review-comment", str(report)]) == 0
+    comment = capsys.readouterr().out
+    assert "✅" in comment and "Please fix" not in comment
+    worth = comment.split("**Worth a look** (not errors):", 1)[1]
+    assert "line 7:" in worth and "Secondary" in worth
