@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import time
@@ -306,6 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--short", action="store_true", help="one-paragraph summaries")
     parser.add_argument("--both", action="store_true", help="full posts and summaries")
     parser.add_argument("--podsearch", action="store_true")
+    parser.add_argument("--orders", type=int, default=1, metavar="N",
+                        help="podsearch: also in N-1 shuffled orders of the posts")
     parser.add_argument("--show-topics", action="store_true")
     args = parser.parse_args(argv)
     if not BBC.exists():
@@ -331,9 +334,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{max(r.largest_blog for r in results):.2f}")
     if args.podsearch:
         docs = podsearch_docs()
-        f = measure(docs, None, 0)
-        print(row("podsearch-2012", len(docs), f))
-        show_topics(f)
+        for order in range(args.orders):  # the site's seed is fixed; the posts' order is not
+            shuffled = list(docs)
+            if order:
+                random.Random(order).shuffle(shuffled)
+            f = measure(shuffled, None, 0)
+            print(row(f"podsearch order {order}", len(docs), f))
+            show_topics(f)
     return 0
 
 
