@@ -62,6 +62,8 @@ def test_a_dormant_blog_is_marked_and_its_long_description_cut_at_a_word(
     directory = (site / "blogs" / "index.html").read_text()
     entry = re.search(r'blogs/the-quiet-classroom/index\.html">.*?</li>', directory, re.S)
     assert entry and "dormant" in entry.group()
+    assert "5 posts, the last" in entry.group()
+    assert re.search(r'mostly on <a href="\.\./topics/[\w-]+/index\.html">', entry.group())
     description = re.search(r'<p class="excerpt">([^<]*)</p>', entry.group())
     assert description and description.group(1).endswith("…")
     assert description.group(1).startswith("The objective of this blog is to share")
