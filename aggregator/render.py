@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 FEED_ITEMS = 100  # items in the combined feed
 TOPIC_PAGE_POSTS = 30  # posts on each page of a topic
 HOME_TOPIC_POSTS = 3  # posts per topic on the home page (its newest, one per blog)
+HOME_TOPICS = 10  # topics previewed on the home page: it stays about ten phone screens
 GIST_CHARS = 140  # a compact list's excerpt: about one line (CSS cuts it to one)
 BLOG_PAGE_POSTS = 30
 DEFAULT_BASE_URL = "http://localhost:8000/"  # where `aggregator serve` previews the site
@@ -396,8 +397,9 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -
     diamond_posts = [(d, site.posts[d.post_uid]) for d in content.diamonds
                      if d.post_uid in site.posts]
     topics = by_newest(content.topics, site.posts, today=content.today, count=HOME_TOPIC_POSTS)
-    page("index.html", "index.html", diamonds=diamond_posts,
-         topics=[o for o in topics if o.active], quieter=[o for o in topics if not o.active],
+    active = [o for o in topics if o.active]  # past HOME_TOPICS, listed in a line each
+    page("index.html", "index.html", diamonds=diamond_posts, topics=active[:HOME_TOPICS],
+         more=active[HOME_TOPICS:], quieter=[o for o in topics if not o.active],
          misc=preview(site.posts_of(content.misc), HOME_TOPIC_POSTS), misc_label=MISC_LABEL,
          misc_count=len(content.misc), quiet_days=QUIET_AFTER_DAYS)
     archive.write_diamond_pages(site, page, out)

@@ -10,12 +10,14 @@ import html as htmllib
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aggregator.render import GIST_CHARS, HOME_TOPIC_POSTS
+from aggregator.models import Blog, BuildReport, Post, Topic
+from aggregator.render import GIST_CHARS, HOME_TOPIC_POSTS, HOME_TOPICS, SiteContent, render_site
 
 from .conftest import chromium, serve_dir
 
@@ -89,3 +91,49 @@ def test_topics_are_compact_lists(demo_site_dir: Path) -> None:
             assert len(gists) <= 1, gists
             assert all(len(htmllib.unescape(g)) <= GIST_CHARS for g in gists), gists
     assert len(topics) >= len(sections) - 1  # misc ("More to explore") is a section too
+
+
+def _many_topics_site(tmp_path: Path, count: int) -> Path:
+    """Render a site of ``count`` active topics, each from three blogs (no topic model)."""
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    blogs = [Blog(url=f"https://b{n}.example/feed", slug=f"b{n}", title=f"The blog of {n}",
+                  site=None, author=None, description=None, tags=(), language="en",
+                  added=None, last_success=now, last_error=None, consecutive_failures=0)
+             for n in range(3 * count)]
+    posts, topics = [], []
+    for t in range(count):
+        mine = [Post(feed_url=blogs[3 * t + i % 3].url, guid=f"{t}-{i}",
+                     link=f"https://b{3 * t + i % 3}.example/{t}-{i}/",
+                     title=f"A fairly long title of a post, number {i} of topic {t}",
+                     published=now - timedelta(hours=t * 10 + i),
+                     excerpt="A sentence of a real length about teaching and learning. " * 5,
+                     text="") for i in range(6)]
+        posts += mine
+        topics.append(Topic(slug=f"topic-{t}", label=f"Subject {t}, terms & more",
+                            terms=("a", "b"), post_uids=tuple(p.uid for p in mine)))
+    posts.sort(key=lambda p: p.published, reverse=True)
+    content = SiteContent(today=date(2026, 11, 20), generated=now, seed=1,
+                          base_url="https://example.org/", blogs=blogs, posts=posts,
+                          topics=topics, misc=[], diamonds=[])
+    report = BuildReport(date=content.today, seed=1, feeds=(), topics=tuple(topics),
+                         diamonds=(), new_posts=0, total_posts=len(posts), seconds=0.0,
+                         out_dir=str(tmp_path / "site"))
+    render_site(content, report, tmp_path / "site")
+    return tmp_path / "site"
+
+
+def test_many_topics_stay_short_and_all_linked(tmp_path: Path) -> None:
+    count = HOME_TOPICS + 6
+    site = _many_topics_site(tmp_path, count)
+    html = (site / "index.html").read_text()
+    previews = re.findall(r'<section class="topic"', html)
+    assert len(previews) == HOME_TOPICS  # the newest, with their posts...
+    more = re.search(r'<section class="more-topics".*?</section>', html, re.DOTALL)
+    assert more  # ...and the rest a line each, newest first, none left out
+    listed = re.findall(r'href="topics/(topic-\d+)/index.html"', more.group(0))
+    assert listed == [f"topic-{t}" for t in range(HOME_TOPICS, count)]
+    with serve_dir(site) as base, chromium() as browser:
+        page = browser.new_page(viewport=PHONE)
+        page.goto(base + "index.html")
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height <= SCREENS * PHONE["height"], f"{height}px with {count} topics"
