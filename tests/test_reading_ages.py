@@ -81,3 +81,23 @@ def test_pages_show_the_day_and_its_age_by_the_builds_date(tmp_path: Path,
     later = _build(tmp_path, feed_server, "2016-03-20")
     (blog_page,) = (later / "blogs").glob("*/index.html")
     assert ">10 Mar 2009</time> · <span class=\"age\">7 years ago<" in blog_page.read_text()
+
+
+def test_a_post_without_a_date_says_when_it_was_first_seen(tmp_path: Path,
+                                                         feed_server: FeedServer) -> None:
+    doc = FeedDoc(title="Undated", site="https://undated.example/")
+    doc.entries = [Entry(title="No date here", link="https://undated.example/a/",
+                         published=None, html="<p>An episode the feed gave no date.</p>"),
+                   Entry(title="Dated", link="https://undated.example/b/",
+                         published=datetime(2026, 11, 1, tzinfo=UTC), html="<p>Dated.</p>")]
+    feed_server.serve("/undated.xml", doc.rss())
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml([feed_server.url("/undated.xml")]))
+    assert main(["build", "--feeds", str(tmp_path / "feeds.yaml"), "--out",
+                 str(tmp_path / "site"), "--state", str(tmp_path / "state.db"),
+                 "--date", "2026-11-20", "--allow-private-hosts"]) == 0
+    (page,) = (tmp_path / "site" / "blogs").glob("*/index.html")
+    cards = re.findall(r'<article class="post".*?</article>', page.read_text(), re.DOTALL)
+    undated = next(c for c in cards if "No date here" in c)
+    dated = next(c for c in cards if ">Dated<" in c)
+    assert re.search(r"first seen <time[^>]*>20 Nov 2026</time>", undated), undated
+    assert "first seen" not in dated
