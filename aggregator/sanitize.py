@@ -156,14 +156,28 @@ def post_excerpts(summary: str, content: str, *, base: str | None = None,
                   plain_chars: int = 320) -> tuple[str, str]:
     """Return a post's plain-text excerpt (first sentences) and HTML excerpt.
 
-    Both come from its ``summary`` (HTML), or its ``content`` when there is no summary or
-    when the litter and ``drop`` leave nothing of the summary: a summary that was only
-    the feed's intro, cut short.
+    Both come from its ``summary`` (HTML), or its ``content`` when there is no summary,
+    when the litter and ``drop`` leave nothing of the summary (it was only the feed's
+    intro), or when the summary is the start of the content cut short by the publisher
+    ("Professional development on t"): the content then says the same, uncut.
     """
     plain, markup = _excerpts(summary or content, max_chars, base, drop, plain_chars)
-    if summary and content and not plain:
-        return _excerpts(content, max_chars, base, drop, plain_chars)
+    if summary and content and content != summary:
+        if not plain or _cut_copy(summary, content):
+            return _excerpts(content, max_chars, base, drop, plain_chars)
     return plain, markup
+
+
+_ELLIPSIS = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|…|\.\.\.)\s*$")
+
+
+def _cut_copy(summary: str, content: str) -> bool:
+    """Return whether ``summary``'s text is the start of ``content``'s, cut short."""
+    short = " ".join(_ELLIPSIS.sub("", html_to_text(summary[:MAX_MARKUP_CHARS])).split())
+    if len(short) < 20:
+        return False
+    head = " ".join(html_to_text(content[: max(len(summary) * 4, 4_000)]).split())
+    return len(head) > len(short) and head.startswith(short)
 
 
 def _excerpts(markup: str, max_chars: int, base: str | None, drop: frozenset[str],

@@ -205,3 +205,14 @@ def test_the_litter_site_shows_the_posts_own_words(litter_site: LitterSite) -> N
     assert "https://teacherspodcast.example/2026/episode-120/" in blog  # not feedproxy's
     for litter in (">AUDIO<", "Duration: 9:00", "minutes (16.6 MB)", ">Tweet<"):
         assert litter not in blog
+
+
+@pytest.mark.parametrize("fixture", litter_fixtures(), ids=lambda f: f["file"])
+def test_no_excerpt_ends_in_half_a_word(fixture: dict[str, str]) -> None:
+    # tech-coach.xml's descriptions are its posts cut by the publisher ("...on t"): the
+    # content says the same, uncut.
+    for post in _parse(fixture["file"]).posts:
+        words = set(re.findall(r"\w+", post.text))
+        for out in (post.excerpt, _text(post.excerpt_html)):
+            last = re.findall(r"\w+", out)[-1]
+            assert last in words, (post.title, out)
