@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from .textclean import text_lines
 
@@ -96,11 +96,13 @@ def untracked(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return url
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if not TRACKING_PARAMS.match(k)]
+    # The other parameters are kept exactly as written: decoding and encoding them again
+    # could change what the link asks for.
+    pairs = parts.query.split("&")
+    kept = [p for p in pairs if not TRACKING_PARAMS.match(unquote_plus(p.split("=", 1)[0]))]
     if len(kept) == len(pairs):
         return url
-    return urlunsplit(parts._replace(query=urlencode(kept, doseq=True)))
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
 # A whole line that is a player's or a share widget's, never the post's words.

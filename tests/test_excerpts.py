@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import feedparser
 import pytest
 
-from aggregator.litter import is_share_button, is_tracker
+from aggregator.litter import is_litter_line, is_share_button, is_tracker, untracked
 from aggregator.models import ParsedFeed
 from aggregator.parse import parse_feed
 from aggregator.sanitize import clean_html, excerpt_html, feed_repeats, post_excerpts
@@ -216,3 +216,46 @@ def test_no_excerpt_ends_in_half_a_word(fixture: dict[str, str]) -> None:
         for out in (post.excerpt, _text(post.excerpt_html)):
             last = re.findall(r"\w+", out)[-1]
             assert last in words, (post.title, out)
+
+
+def test_tracking_parameters_go_and_the_others_stay_as_written() -> None:
+    assert (untracked("https://a.example/p?utm_source=x&q=a%20b&fbclid=1#top")
+            == "https://a.example/p?q=a%20b#top")
+    assert untracked("https://a.example/p?UTM_Medium=e&x=1;y=2") == "https://a.example/p?x=1;y=2"
+    assert untracked("https://a.example/p?gclid=1&mc_eid=2") == "https://a.example/p"
+    assert untracked("https://a.example/p?ref=tp&id=3") == "https://a.example/p?ref=tp&id=3"
+
+
+@pytest.mark.parametrize(("url", "tracker"), [
+    ("http://feedads.g.doubleclick.net/~a/x/0/da", True),
+    ("https://ad.doubleclick.net/ddm/clk/1", True),
+    ("http://feeds.feedburner.com/~ff/Blog?a=1", True),
+    ("http://feeds.feedburner.com/~r/Blog/~4/abc", True),
+    ("http://feedproxy.google.com/~r/Blog/~3/abc/post.html", True),
+    ("https://blogger.googleusercontent.com/tracker/1-2?l=b.example", True),
+    ("https://pixel.wp.com/b.gif?host=x", True),
+    ("http://feeds.feedburner.com/Blog", False),  # the feed itself
+    ("https://blogger.googleusercontent.com/img/a.png", False),
+    ("https://doubleclick.example/", False),
+])
+def test_tracker_hosts_and_paths(url: str, tracker: bool) -> None:
+    assert is_tracker(url) is tracker
+
+
+@pytest.mark.parametrize("line", [
+    "Podcast: Play in new window | Download (Duration: 23:42 — 21.7MB)",
+    "Subscribe: Apple Podcasts | Android | RSS", "(21.7 MB)", "Facebook | Twitter",
+    "Click to share on Twitter (Opens in new window)", "Tweet Share Pin", "Share on Facebook",
+])
+def test_more_player_and_share_lines(line: str) -> None:
+    assert is_litter_line(line)
+
+
+@pytest.mark.parametrize("line", [
+    "Share this with your students: it matters.", "Email me if you have questions.",
+    "Print out the worksheet before the lesson.", "Time: 7:10pm, in the hall.",
+    "Audio books helped our reluctant readers.", "More", "Twitter changed how I teach.",
+    "The lesson took 45 minutes (and a lot of patience).",
+])
+def test_a_sentence_is_never_litter(line: str) -> None:
+    assert not is_litter_line(line)
