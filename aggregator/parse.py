@@ -71,6 +71,7 @@ def parse_feed(
         raise ParseError(_not_a_feed_reason(body, data))
 
     site = _http_url(feed_info.get("link"), final_url or feed_url)
+    site = untracked(site) if site else None  # the blog's address, shown: no campaign tags
     feed_language = language or _language(feed_info.get("language"))
     # The lines most of the feed's posts repeat (an intro, a plea for a survey) are the
     # feed's, not the post's: no excerpt shows them (#17).

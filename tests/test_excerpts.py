@@ -259,3 +259,14 @@ def test_more_player_and_share_lines(line: str) -> None:
 ])
 def test_a_sentence_is_never_litter(line: str) -> None:
     assert not is_litter_line(line)
+
+
+def test_a_blogs_own_address_loses_its_tracking_parameters() -> None:
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+            b"<link>https://blog.example/?utm_source=feed&amp;lang=en</link>"
+            b"<item><title>A</title><link>https://blog.example/a/?fbclid=x</link></item>"
+            b"</channel></rss>")
+    feed = parse_feed(body, feed_url="https://blog.example/feed/",
+                      now=datetime(2026, 11, 20, tzinfo=UTC))
+    assert feed.site == "https://blog.example/?lang=en"
+    assert [p.link for p in feed.posts] == ["https://blog.example/a/"]
