@@ -439,7 +439,7 @@ def _write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -
     style = templates_dir() / "static" / "style.css"
     (out / "assets").mkdir(exist_ok=True)
     shutil.copyfile(style, out / "assets" / "style.css")
-    for script in ("search.js", "surprise.js"):
+    for script in ("search.js", "search-disk.js", "surprise.js"):
         shutil.copyfile(templates_dir() / "static" / script, out / "assets" / script)
     _write_feeds(site, "", "Edublogs by topic: all posts",
                  "Every post from the community's education blogs, newest first.",

@@ -32,7 +32,7 @@ PAGE_TAGS = frozenset({
     "main", "footer", "section", "article", "div", "span", "h1", "h2", "h3", "h4", "p", "a",
     "ul", "ol", "li", "em", "strong", "b", "i", "code", "blockquote", "q", "cite", "abbr",
     "sub", "sup", "br", "time", "form", "input", "label", "button", "table", "caption",
-    "thead", "tbody", "tr", "th", "td", "figure", "figcaption",
+    "thead", "tbody", "tr", "th", "td", "figure", "figcaption", "details", "summary", "var",
 })
 CHART_TAGS = frozenset({"svg", "g", "circle", "line", "text", "desc", "title"})
 SEARCH_TAGS = frozenset({"form", "input", "label", "button"})
@@ -43,6 +43,17 @@ URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "cite", "post
 PAGE_SCHEMES = frozenset({"", "http", "https", "mailto"})  # "": relative, inside the site
 _IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]")  # what browsers strip before the scheme
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+
+
+# The site's own scripts: search (a module), its from-disk notice and "Surprise me".
+OUR_SCRIPTS = {"search.js": {"type": "module"}, "search-disk.js": {"defer": ""},
+               "surprise.js": {"defer": ""}}
+
+
+def _our_script(a: dict[str, str]) -> bool:
+    name = a.get("src", "").rpartition("assets/")[2]
+    return (a.get("src", "").endswith(f"assets/{name}") and name in OUR_SCRIPTS
+            and a == {**OUR_SCRIPTS[name], "src": a["src"]})
 
 
 def url_scheme(value: str) -> str:
@@ -71,8 +82,7 @@ class _PageScan(HTMLParser):
         allowed = PAGE_TAGS | (CHART_TAGS if self.page == "fairness/index.html" else set())
         if tag not in allowed:
             self.problems.append(f"<{tag}>")
-        if tag == "script" and not (a.get("type") == "module" and set(a) == {"type", "src"}
-                                    and a["src"].endswith("assets/search.js")):
+        if tag == "script" and not _our_script(a):
             self.problems.append(f"a script that is not ours: {a}")
         if tag in SEARCH_TAGS and not self._search_form(tag, a):
             self.problems.append(f"a form element that is not our search box: <{tag} {a}>")
