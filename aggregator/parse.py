@@ -173,12 +173,15 @@ class _Sharing:
         shared = self.links[post.link] > 1
         link = post.link
         if shared:
+            # Held to the rules of any post link: no tracker, no tracking parameters.
             raw_id = _clean(entry.get("id"))
-            if (urlsplit(raw_id).scheme in ("http", "https") and self.ids[raw_id] == 1
-                    and (by_id := _http_url(raw_id, None)) and by_id != post.link):
-                link = by_id
-            elif own:
-                link = own[0]
+            by_id = (_http_url(raw_id, None) if urlsplit(raw_id).scheme in ("http", "https")
+                     and self.ids[raw_id] == 1 else None)
+            audio = next((e for e in own if not is_tracker(e)), None)
+            if by_id and not is_tracker(by_id) and untracked(by_id) != post.link:
+                link = untracked(by_id)
+            elif audio:
+                link = untracked(audio)
         if guid == post.guid and link == post.link:
             return post, shared, merged
         return replace(post, guid=guid, link=link), shared, merged

@@ -79,7 +79,8 @@ def shared_show() -> bytes:
     """Six episodes on two shared pages: four with audio, one with a page of its own."""
     return rss("".join([
         item(0, '<enclosure url="https://cdn.example/0.mp3" type="audio/mpeg" length="1"/>'),
-        item(1, '<enclosure url="https://cdn.example/1.mp3" type="audio/mpeg" length="1"/>'),
+        item(1, '<enclosure url="https://cdn.example/1.mp3?utm_source=feed" type="audio/mpeg" '
+                'length="1"/>'),
         item(2, '<enclosure url="https://cdn.example/2.mp3" type="audio/mpeg" length="1"/>',
              link="https://show.example/b/"),
         item(3, '<enclosure url="https://cdn.example/3.mp3" type="audio/mpeg" length="1"/>',
