@@ -5,8 +5,8 @@ of its posts are in, and whether it is dormant (:func:`aggregator.health.is_dorm
 
 A tag (a subject or phase from feeds.yaml, spellings merged by :mod:`aggregator.tags`)
 lists the blogs that carry it, each with its newest post, then the newest posts of all
-of them. Its feeds hold the same posts; cross-post copies are left out, as in the
-combined feed, so a subscriber never gets one text twice.
+of them, with an OPML of its blogs. Its feeds hold the same posts; cross-post copies are
+left out, as in the combined feed, so a subscriber never gets one text twice.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from . import syndication
 from .health import DORMANT_AFTER, is_dormant
 from .models import MISC_SLUG, Blog, Post, Tag, Topic
 from .tags import find_tags, slugs_by_spelling
@@ -142,3 +143,9 @@ def write_tag_pages(page: Callable[..., None], site: _Site, out: Path, *,
         write_feeds(site, path, f"{tag.name} · Edublogs by topic",
                     f"Posts from the blogs tagged “{tag.name}”, newest first.",
                     path + "index.html", summary.posts, out)
+        (out / path / "blogs.opml").write_bytes(syndication.opml(
+            f"Blogs tagged {tag.name}",
+            [syndication.Outline(title=b.title, xml_url=b.url, html_url=b.site,
+                                 language=b.language, description=b.description)
+             for b, _ in summary.blogs],
+            created=content.generated))

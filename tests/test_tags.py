@@ -138,6 +138,11 @@ def test_tag_feeds_are_valid_and_read_by_a_real_feed_reader(tagged_site: Path,
                        for e in root.findall("a:entry", ns))
     page = (tagged_site / "tags" / "math" / "index.html").read_text()
     assert f'href="{base}tags/math/feed.xml"' in page
+    opml = ET.fromstring((tagged_site / "tags" / "math" / "blogs.opml").read_bytes())
+    assert opml.get("version") == "2.0"
+    assert [o.get("text") for o in opml.findall("body/outline")] == ["One", "Two"]
+    assert all(o.get("xmlUrl", "").startswith("http://127.0.0.1")
+               for o in opml.findall("body/outline"))
     with serve_dir(tagged_site) as served:
         for i, name in enumerate(("tags/math/feed.xml", "tags/primary/atom.xml")):
             expected = len(feedparser.parse((tagged_site / name).read_bytes()).entries)
