@@ -249,13 +249,16 @@ def simulate(population: Population, strategy: Strategy, days: int,
     run = Run()
     featured: set[str] = set()
     waited: dict[str, int] = {}  # days with an eligible post since the blog was last featured
-    widest = max((settings.window_days, *settings.wider_windows))
+    # Short days are judged against the widest window the draw may use (180 days), even
+    # when a run keeps it from widening (--no-widening).
+    widest = max((settings.window_days, *settings.wider_windows, *DiamondSettings().wider_windows))
     for d in range(days):
         day = START + timedelta(days=d)
         recent = [p for k in range(widest)
                   for p in population.posts_by_day.get(day - timedelta(days=k), ())]
-        pool = draw_pool((p for p in recent if population.substantial[p.uid]), today=day,
-                         settings=settings, featured=featured)
+        fit = [p for p in recent if population.substantial[p.uid] and p.uid not in featured]
+        pool = draw_pool(fit, today=day, settings=settings)
+        reachable = len({p.feed_url for p in fit})
         candidates = [p for ps in pool.by_blog.values() for p in ps]
         picks = strategy(day, recent if real else candidates)
         for url in pool.by_blog:
@@ -267,7 +270,7 @@ def simulate(population: Population, strategy: Strategy, days: int,
         run.eligible.append(set(pool.by_blog))
         run.offered.append({url: frozenset(p.uid for p in ps) for url, ps in pool.by_blog.items()})
         run.picked.append([url for url, _ in picks])
-        run.short.append(len(picks) < settings.count <= len(pool.by_blog))
+        run.short.append(len(picks) < min(settings.count, reachable))
     return run
 
 
@@ -432,12 +435,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat-power", type=float, default=defaults.repeat_power)
     parser.add_argument("--last-chance", type=float, default=defaults.last_chance_boost,
                         help="the last-chance boost (0 turns it off)")
+    parser.add_argument("--no-widening", action="store_true",
+                        help="keep the 30-day window in a quiet spell (as before issue 15)")
     parser.add_argument("--baselines", choices=("all", "round-robin", "none"), default="all",
                         help="which baselines to run next to the real draw")
     args = parser.parse_args(argv)
     settings = DiamondSettings(count=args.count, wait_power=args.wait_power,
                                repeat_power=args.repeat_power,
-                               last_chance_boost=args.last_chance)
+                               last_chance_boost=args.last_chance,
+                               wider_windows=() if args.no_widening else defaults.wider_windows)
     for seed in args.seed:
         run_one(args, settings, seed)
     return 0
