@@ -7,7 +7,7 @@ The stages, each a module, in the order :func:`build_site` runs them::
     | fetch.fetch_feed   (async, many at once)     -> FetchResult per feed
     | parse.parse_feed   (worker processes)        -> ParsedFeed per fetched body
     | store.record_*     (one transaction a feed)  -> posts persisted
-    | topics.cached_topics                         -> TopicModel (reused if no post changed)
+    | topics.cached_topics                         -> TopicModel (new posts assigned)
     | diamonds.pick_diamonds                       -> Diamond picks (exposure stored)
     | render.write_site, StagedSite.publish        -> site/ (indexed, swapped in atomically)
 
@@ -184,14 +184,16 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
 
         from .topics import Document, cached_topics  # imported during the fetch, above
 
-        model, reused = cached_topics(
+        model, how = cached_topics(
             [Document(id=p.uid, text=p.excerpt, title=p.title, clean=p.topic_text,
                       group=p.feed_url, language=p.language or language_of.get(p.feed_url),
                       published=p.published) for p in posts],
-            store,
+            store, today=now.date(),
         )
-        if reused:
+        if how == "reused":
             log.info("No post added or removed: topics reused from the previous build")
+        elif how == "assigned":
+            log.info("New posts put in the current topics; the model is fitted again weekly")
         store.save_topics(model.topics, now)
         # A cross-post is shown once, as the copy topics.py kept, crediting the other blogs.
         feed_of = {p.uid: p.feed_url for p in posts}

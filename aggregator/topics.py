@@ -29,8 +29,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Protocol
 
 import numpy as np
@@ -40,6 +40,19 @@ from sklearn.preprocessing import normalize
 from sklearn.utils import murmurhash3_32
 from threadpoolctl import threadpool_limits
 
+from .assign import (
+    PROFILE_TERMS,
+    Fit,
+    NewPost,
+    RefitPolicy,
+    TopicProfile,
+    assign_new,
+    closeness,
+    floor_of,
+    refit_due,
+    term_vector,
+    without,
+)
 from .consensus import consensus, gap, split_large
 from .models import MISC_SLUG, Topic
 from .similar import find_copies, neighbours, related_posts
@@ -107,6 +120,12 @@ class TopicModel:
     misc: tuple[str, ...]  # documents that fit no topic well ("more to explore")
     related: dict[str, tuple[str, ...]] = field(default_factory=dict)
     duplicates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kept -> copies
+    # What new posts are assigned by until the next fit (assign.py): each topic's profile
+    # (by slug; a language's shelf has none), the weights of the profiles' terms per
+    # language, and when the topics were fitted.
+    profiles: dict[str, TopicProfile] = field(default_factory=dict)
+    vocabulary: dict[str, dict[str, float]] = field(default_factory=dict)
+    fit: Fit | None = None
 
 
 @dataclass
@@ -114,6 +133,7 @@ class _Group:
     label: str
     terms: tuple[str, ...]
     ids: list[str]
+    profile: TopicProfile | None = None  # None: a language's shelf, never assigned to
 
 
 def find_topics(
@@ -133,6 +153,7 @@ def find_topics(
     misc: list[str] = []
     related: dict[str, tuple[str, ...]] = {}
     duplicates: dict[str, tuple[str, ...]] = {}
+    vocabulary: dict[str, dict[str, float]] = {}
     for language in sorted(by_language, key=lambda code: (code != "en", code)):
         members = by_language[language]
         # BLAS and OpenMP threads spin and crawl when the machine is busy (a 13x slowdown
@@ -143,6 +164,8 @@ def find_topics(
         groups.extend(found.groups)
         related.update(found.related)
         duplicates.update(found.duplicates)
+        if found.vocabulary:
+            vocabulary[language] = found.vocabulary
         if language == "en":
             misc.extend(found.misc)
         elif found.misc:  # never into an English "misc": a group of their own language
@@ -150,8 +173,10 @@ def find_topics(
             groups.append(_Group(f"{more} {language_name(language)}", (f"in-{language}",),
                                  found.misc))
     topics = _assign_slugs(groups, previous, present={d.id for d in docs})
+    profiles = {t.slug: g.profile for t, g in zip(topics, groups, strict=True)
+                if g.profile is not None}
     return TopicModel(topics=tuple(topics), misc=tuple(misc), related=related,
-                      duplicates=duplicates)
+                      duplicates=duplicates, profiles=profiles, vocabulary=vocabulary)
 
 
 def _languages(docs: Sequence[Document], texts: Sequence[str]) -> list[str]:
@@ -203,6 +228,7 @@ class _Found:
     misc: list[str] = field(default_factory=list)
     related: dict[str, tuple[str, ...]] = field(default_factory=dict)
     duplicates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    vocabulary: dict[str, float] = field(default_factory=dict)  # the profiles' term weights
 
 
 def _model_language(language: str, docs: list[Document], texts: list[str], *, seed: int,
@@ -240,6 +266,7 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
         labels[copy] = -2  # shown once, with the copy that is kept
     found.duplicates = {kept: tuple(copied) for kept, copied in duplicates.items()}
     total = np.asarray(tfidf.sum(axis=0)).ravel()
+    profiled: list[np.ndarray] = []
     for cluster in sorted(set(labels.tolist()) - {-1, -2}):
         rows = np.flatnonzero(labels == cluster)
         label_terms = _label_terms(tfidf, rows, terms, language, sources=sources,
@@ -252,8 +279,40 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
         shown = [display_case(term, sample) for term in label_terms]
         found.groups.append(_Group(_label(shown, language), tuple(label_terms),
                                    [ids[i] for i in rows]))
+        profiled.append(rows)
     found.misc.extend(ids[i] for i in np.flatnonzero(labels == -1))
+    found.vocabulary = _profiles(found.groups, profiled, space, texts, language, seed)
     return found
+
+
+def _profiles(groups: Sequence[_Group], members: Sequence[np.ndarray], space: _Space,
+              texts: Sequence[str], language: str, seed: int) -> dict[str, float]:
+    """Give each group its profile (assign.py); return the weights of the profiles' terms.
+
+    A profile is the heaviest terms of the group's centre in the clustering's TF-IDF; its
+    floor is measured on a sample of the language's posts, in the space of every
+    profile's terms, where new posts are measured too.
+    """
+    centres: list[dict[str, float]] = []
+    for rows in members:
+        mean = np.asarray(space.tfidf[rows].mean(axis=0)).ravel()
+        top = [int(c) for c in np.argsort(-mean, kind="stable")[:PROFILE_TERMS]
+               if mean[c] > 0 and space.terms[c]]
+        centres.append({space.terms[c]: float(mean[c]) for c in top})
+    column = {name: c for c, name in enumerate(space.terms) if name}
+    vocabulary = {t: float(space.weights[column[t]]) for centre in centres for t in centre}
+    words_of = _analyzer(language)
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(len(texts), size=min(len(texts), 600), replace=False))
+    vectors = [term_vector(words_of(texts[int(i)]), vocabulary) for i in sample]
+    for group, rows, terms in zip(groups, members, centres, strict=True):
+        profile = TopicProfile(language=language, terms=terms, floor=0.0)
+        own = np.isin(sample, rows)
+        near = [closeness(v, profile) for v in vectors]
+        group.profile = replace(profile, floor=floor_of(
+            [c for c, mine in zip(near, own, strict=True) if not mine],
+            [c for c, mine in zip(near, own, strict=True) if mine]))
+    return vocabulary
 
 
 def _shared_by_blogs(vectors: np.ndarray, labels: np.ndarray, sources: np.ndarray,
@@ -361,6 +420,7 @@ class _Space:
     tfidf: sp.csr_matrix  # the same without each blog's voice (_blog_voice): topics, labels
     vectors: np.ndarray  # LSA of ``tfidf``, L2-normalised: clusters and neighbours
     terms: list[str]  # the name of each column of ``tfidf``
+    weights: np.ndarray  # each column's weight (idf, times its spread when voiceless)
     # Whether several blogs share enough terms to find topics; if not, ``tfidf`` is
     # ``plain`` and serves only cross-posts and related reading.
     topical: bool = True
@@ -465,14 +525,14 @@ def _vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
     # The text as it is, voice included: what a cross-post shares with its original.
     plain = normalize(tf @ sp.diags(idf)).tocsr()
     keep = np.flatnonzero(spread > 0)
-    tfidf = plain
+    tfidf, weights = plain, idf
     if len(keep) >= 2:
         tf.data *= centring
         voiceless = normalize(tf[:, keep] @ sp.diags(idf[keep] * spread[keep]),
                               copy=False).tocsr()
         voiceless.eliminate_zeros()
         if voiceless.nnz > 0:
-            tfidf, columns = voiceless, columns[keep]
+            tfidf, columns, weights = voiceless, columns[keep], idf[keep] * spread[keep]
     # If no term is shared by enough blogs there is no topic, but cross-posts all the same.
     topical = tfidf is not plain
     del tf
@@ -489,7 +549,8 @@ def _vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
     # A term's name is only needed for labels: the terms of a sample of posts name them.
     sample = [_terms(words_of(texts[int(i)])) for i in fit_rows[: settings.sample]]
     names = _term_names(sample, columns, hashes)
-    return _Space(plain=plain, tfidf=tfidf, vectors=vectors, terms=names, topical=topical)
+    return _Space(plain=plain, tfidf=tfidf, vectors=vectors, terms=names, weights=weights,
+                  topical=topical)
 
 
 def _term_names(sample: Sequence[list[str]], columns: np.ndarray,
@@ -641,6 +702,10 @@ def model_to_json(model: TopicModel) -> str:
         "misc": list(model.misc),
         "related": model.related,
         "duplicates": model.duplicates,
+        "profiles": {slug: {"language": p.language, "terms": dict(p.terms), "floor": p.floor}
+                     for slug, p in model.profiles.items()},
+        "vocabulary": model.vocabulary,
+        "fit": model.fit and {"day": model.fit.day.isoformat(), "posts": model.fit.posts},
     }, ensure_ascii=False, sort_keys=True)
 
 
@@ -648,14 +713,22 @@ def model_from_json(text: str) -> TopicModel:
     """Return the model :func:`model_to_json` wrote; raise ValueError if it is not one."""
     try:
         data = json.loads(text)
+        fit = data.get("fit")
         return TopicModel(
             topics=tuple(Topic(slug=t["slug"], label=t["label"], terms=tuple(t["terms"]),
                                post_uids=tuple(t["posts"])) for t in data["topics"]),
             misc=tuple(data["misc"]),
             related={k: tuple(v) for k, v in data["related"].items()},
             duplicates={k: tuple(v) for k, v in data["duplicates"].items()},
+            profiles={slug: TopicProfile(language=str(p["language"]),
+                                         terms={str(t): float(w) for t, w in p["terms"].items()},
+                                         floor=float(p["floor"]))
+                      for slug, p in data.get("profiles", {}).items()},
+            vocabulary={lang: {str(t): float(w) for t, w in terms.items()}
+                        for lang, terms in data.get("vocabulary", {}).items()},
+            fit=fit and Fit(day=date.fromisoformat(fit["day"]), posts=int(fit["posts"])),
         )
-    except (KeyError, TypeError, AttributeError) as e:
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
         raise ValueError(f"not a stored topic model: {e}") from e
 
 
@@ -668,21 +741,68 @@ class TopicState(Protocol):
 
 
 def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TOPIC_SEED,
-                  settings: TopicSettings = TopicSettings()) -> tuple[TopicModel, bool]:
-    """Return the topics of ``docs``, and whether the previous build's were reused.
+                  today: date | None = None, policy: RefitPolicy | None = None,
+                  settings: TopicSettings = TopicSettings()) -> tuple[TopicModel, str]:
+    """Return the topics of ``docs``, and how: "reused", "assigned" or "fitted".
 
     When no post was added, removed or changed since the model stored in ``store`` was
-    found, it is reused as it is (a warm build does not cluster again); otherwise the
-    topics are found afresh, matched to the stored ones for their slugs, and stored.
+    found, it is reused as it is (a warm build does not cluster again). When posts were
+    added or removed and a refit is not due (assign.refit_due: given ``today``, the
+    build's date), the new posts are put in the stored topics (assign.py) and the removed
+    ones taken out: a daily build costs what changed. Otherwise the topics are found
+    afresh, matched to the stored ones for their slugs, and stored. New posts assigned
+    this way have no related reading, and are not checked for cross-posts, until the next
+    fit.
     """
     key = fingerprint(docs, settings)
-    stored = store.get_meta("topics.model")
-    if stored is not None and store.get_meta("topics.fingerprint") == key:
+    stored_text = store.get_meta("topics.model")
+    stored: TopicModel | None = None
+    if stored_text is not None:
         try:
-            return model_from_json(stored), True
+            stored = model_from_json(stored_text)
         except ValueError:
-            pass  # written by an older version: find the topics again
-    model = find_topics(docs, seed=seed, previous=store.topics(), settings=settings)
+            stored = None  # written by an older version: find the topics again
+    if stored is not None and store.get_meta("topics.fingerprint") == key:
+        return stored, "reused"
+    how = "fitted"
+    model = _assigned(docs, stored, today=today, policy=policy or RefitPolicy(),
+                      settings=settings) if stored is not None and today is not None else None
+    if model is not None:
+        how = "assigned"
+    else:
+        model = find_topics(docs, seed=seed, previous=store.topics(), settings=settings)
+        model = replace(model, fit=Fit(day=today, posts=len(docs)) if today else None)
     store.set_meta("topics.model", model_to_json(model))
     store.set_meta("topics.fingerprint", key)
-    return model, False
+    return model, how
+
+
+def _assigned(docs: Sequence[Document], stored: TopicModel, *, today: date,
+              policy: RefitPolicy, settings: TopicSettings) -> TopicModel | None:
+    """Return ``stored`` with ``docs``' new posts in and removed ones out; None: refit."""
+    known = ({u for t in stored.topics for u in t.post_uids} | set(stored.misc)
+             | {u for copies in stored.duplicates.values() for u in copies})
+    present = {d.id for d in docs}
+    new = [d for d in docs if d.id not in known]
+    texts = _clean_all(new, settings.max_words)
+    languages = _languages(new, texts)
+    shelves = {t.terms[0].removeprefix("in-"): t.slug for t in stored.topics
+               if t.terms and t.terms[0].startswith("in-")}
+    seen = set(stored.vocabulary) | set(shelves)
+    if not stored.profiles or refit_due(stored.fit, today=today, new_posts=len(new),
+                                        policy=policy,
+                                        languages_known=set(languages) <= seen):
+        return None
+    gone = known - present
+    topics, misc = without(stored.topics, stored.misc, gone)
+    posts = [NewPost(id=d.id, language=language, words=tuple(_analyzer(language)(text)))
+             for d, text, language in zip(new, texts, languages, strict=True)]
+    topics, misc = assign_new(topics, misc, posts, profiles=stored.profiles,
+                              weights=lambda language: stored.vocabulary.get(language, {}),
+                              shelves=shelves)
+    return replace(
+        stored, topics=tuple(topics), misc=tuple(misc),
+        related={k: tuple(u for u in v if u not in gone)
+                 for k, v in stored.related.items() if k not in gone},
+        duplicates={k: tuple(u for u in v if u not in gone)
+                    for k, v in stored.duplicates.items() if k not in gone})

@@ -299,14 +299,15 @@ def test_posts_in_other_languages_are_grouped_by_language() -> None:
 def test_a_warm_build_reuses_the_topics(monkeypatch: pytest.MonkeyPatch) -> None:
     docs = corpus()
     with Store(":memory:") as store:
-        first, reused = cached_topics(docs, store)
-        assert not reused
+        first, how = cached_topics(docs, store)
+        assert how == "fitted"
         monkeypatch.setattr(topics, "find_topics", _fail)
-        second, reused = cached_topics(docs, store)
-        assert reused and second == first
+        second, how = cached_topics(docs, store)
+        assert how == "reused" and second == first
         monkeypatch.undo()
-        third, reused = cached_topics(docs[:-1], store)  # a post removed: cluster again
-        assert not reused and docs[-1].id not in {u for t in third.topics for u in t.post_uids}
+        third, how = cached_topics(docs[:-1], store)  # a post removed, no date: fit again
+        assert how == "fitted"
+        assert docs[-1].id not in {u for t in third.topics for u in t.post_uids}
 
 
 def _fail(*args: object, **kwargs: object) -> TopicModel:
