@@ -207,7 +207,7 @@ class Tag:
 
     slug: str
     name: str  # as most blogs spell it
-    spellings: frozenset[str]  # every spelling in feeds.yaml that means this tag
+    spellings: tuple[str, ...]  # every spelling in feeds.yaml that means this tag, sorted
     blogs: tuple[str, ...]  # feed URLs, in feeds.yaml order
 
 

@@ -56,7 +56,7 @@ def find_tags(tagged: Sequence[tuple[str, Sequence[str]]]) -> list[Tag]:
         taken.add(slug)
         counts = spellings[group]
         name = " ".join(max(counts, key=lambda s: counts[s]).split())  # first on a tie
-        records.append(Tag(slug=slug, name=name, spellings=frozenset(counts),
+        records.append(Tag(slug=slug, name=name, spellings=tuple(sorted(counts)),
                            blogs=tuple(blogs[group])))
     return sorted(records, key=lambda t: (t.name.casefold(), t.slug))
 
