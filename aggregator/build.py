@@ -206,6 +206,7 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
                                  now=now, seed=seed, excluded_feeds=dead,
                                  joined=joined_dates(blogs, states),
                                  duplicates=model.duplicates,
+                                 running=store.running_counts(),
                                  settings=options.diamonds)
         store.record_diamonds(now.date(), diamonds, posts={p.uid: p for p in posts},
                               blog_titles={b.url: b.title for b in blogs})

@@ -121,6 +121,14 @@ class Exposure:
     times: int  # featured in the last history_days
     last: date | None  # last featured (ever, as far as history goes)
     joined: date | None  # when it was added to feeds.yaml, else first seen
+    # ``times``, each pick counted by how many blogs were in the running that day against
+    # today, at most 1 (:func:`exposures`); None: each counts 1 (no record of those days).
+    turns: float | None = None
+
+    @property
+    def taken(self) -> float:
+        """Return the turns the blog has had lately, as the weight counts them."""
+        return self.times if self.turns is None else self.turns
 
     def wait(self, today: date, settings: DiamondSettings) -> int:
         """Return days since last featured, capped at ``history_days`` (never: the cap)."""
@@ -146,7 +154,7 @@ class Exposure:
         """
         wait = self.wait(today, settings) / settings.history_days
         return (math.pow(wait, settings.wait_power)
-                / math.pow(1 + self.times, settings.repeat_power)
+                / math.pow(1 + self.taken, settings.repeat_power)
                 * self.newcomer_factor(today, settings)
                 * last_chance_factor(days_left, settings))
 
@@ -176,24 +184,39 @@ def days_left(posts: Iterable[Post], *, now: datetime, settings: DiamondSettings
 
 
 def exposures(history: Iterable[Feature], *, feeds: Iterable[str], today: date,
-              joined: Mapping[str, date], settings: DiamondSettings) -> dict[str, Exposure]:
+              joined: Mapping[str, date], settings: DiamondSettings,
+              running: Mapping[date, int] | None = None,
+              running_today: int | None = None) -> dict[str, Exposure]:
     """Return the exposure of each of ``feeds`` before ``today``, from the stored history.
 
     Features are counted over the ``history_days`` window as of ``today``, the window the
     ledger counts (:func:`aggregator.fairness.build_ledger`); today's own picks (an earlier
     run of this date) never count.
+
+    ``running`` gives how many blogs were in the running on past days' draws, and
+    ``running_today`` today's. A pick then counts as the share of a turn it took from
+    others: a pick made when 30 blogs could have had it, counted on a day when 180 can,
+    is a sixth of a turn. Without this, a blog that kept posting through a summer, and
+    was featured often because hardly anyone else could be, would be held back for
+    months after it, however long it then waits.
     """
     window = Window.as_of(today, settings.history_days)
     times: dict[str, int] = {}
+    turns: dict[str, float] = {}
     last: dict[str, date] = {}
     for f in history:
         if f.date >= today:
             continue
         if f.date in window:
             times[f.feed_url] = times.get(f.feed_url, 0) + 1
+            then = (running or {}).get(f.date)
+            share = min(1.0, then / running_today) if then and running_today else 1.0
+            turns[f.feed_url] = turns.get(f.feed_url, 0.0) + share
         if f.feed_url not in last or f.date > last[f.feed_url]:
             last[f.feed_url] = f.date
-    return {url: Exposure(times=times.get(url, 0), last=last.get(url), joined=joined.get(url))
+    counted = bool(running) and bool(running_today)
+    return {url: Exposure(times=times.get(url, 0), last=last.get(url), joined=joined.get(url),
+                          turns=turns.get(url, 0.0) if counted else None)
             for url in feeds}
 
 
@@ -275,6 +298,7 @@ def pick_diamonds(
     excluded_feeds: frozenset[str] = frozenset(),
     joined: Mapping[str, date] | None = None,
     duplicates: Mapping[str, Collection[str]] | None = None,
+    running: Mapping[date, int] | None = None,
     settings: DiamondSettings = DiamondSettings(),
 ) -> list[Diamond]:
     """Return up to ``settings.count`` picks: at most one per blog, spread across topics.
@@ -284,7 +308,9 @@ def pick_diamonds(
 
     ``excluded_feeds`` are dead blogs; ``joined`` gives each blog's join date (for the
     newcomer boost); ``duplicates`` maps a post to its cross-posts on other blogs, so a
-    post featured on one blog is never featured again from another.
+    post featured on one blog is never featured again from another; ``running``: how many
+    blogs were in the running on past days (each pick's :attr:`Diamond.running`), so a
+    pick counts as the share of a turn it took (:func:`exposures`).
     """
     today = now.date()
     group_of = cross_post_groups(duplicates)
@@ -297,7 +323,7 @@ def pick_diamonds(
     by_blog = pool.by_blog
 
     exposure = exposures(history, feeds=by_blog, today=today, joined=joined or {},
-                         settings=settings)
+                         settings=settings, running=running, running_today=len(by_blog))
     # The last-chance boost is for a post about to leave the usual window; one from a
     # widened window has left it already, and gets none.
     left = {url: None if pool.widened(url, settings) else days_left(ps, now=now, settings=settings)
@@ -327,7 +353,8 @@ def pick_diamonds(
         picks.append(Diamond(post_uid=post.uid, feed_url=url, topic=topic, reason=explain(
             exposure[url], today=today, settings=settings, posts=len(by_blog[url]),
             blogs=len(blogs), chance=chance, days_left=left[url],
-            widened_to=pool.window if pool.widened(url, settings) else None, newest=newest)))
+            widened_to=pool.window if pool.widened(url, settings) else None, newest=newest),
+            running=len(by_blog)))
         del candidates[url]
         copies = group_of.get(post.uid, frozenset())
         if copies:  # the same post cross-posted on another blog is not picked twice today
@@ -354,6 +381,9 @@ def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts
         if n:
             parts = [f"From a blog featured {_plural(n, 'time')} in the last {days} days, "
                      f"most recently {ago} ago"]
+            if exposure.turns is not None and exposure.turns < n - 0.5:
+                parts[0] += (f", mostly while few blogs had a post (counted as "
+                             f"{exposure.turns:.1f} turns)")
         else:
             parts = [f"From a blog not featured in the last {days} days (last {ago} ago)"]
     boost = exposure.newcomer_factor(today, settings)

@@ -245,6 +245,7 @@ class Diamond:
     feed_url: str
     topic: str | None
     reason: str
+    running: int = 0  # blogs in the running when the day's draw began (0: not known)
 
 
 Outcome = Literal["ok", "not_modified", "failed"]  # a skipped poll counts as not_modified

@@ -139,7 +139,7 @@ def _string_lists(v: Any) -> str | None:
 
 
 def _day_counts(v: Any) -> str | None:
-    """Check the shape of the picks withdrawn per day (store.WITHDRAWN)."""
+    """Check the shape of a count per day (store.WITHDRAWN, store.RUNNING)."""
     ok = isinstance(v, dict) and all(
         _day(k) is None and isinstance(n, int) and not isinstance(n, bool) and n > 0
         for k, n in v.items())
@@ -200,7 +200,8 @@ COLUMNS: Mapping[str, Mapping[str, Check]] = {
 }
 # Meta values with a shape of their own (others are plain text).
 META: Mapping[str, Check] = {"topics.model": _json(_topic_model),
-                             "diamonds.withdrawn": _json(_day_counts)}
+                             "diamonds.withdrawn": _json(_day_counts),
+                             "diamonds.running": _json(_day_counts)}
 
 
 def check_state(path: Path, source: str) -> int:

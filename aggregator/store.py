@@ -440,9 +440,15 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM diamonds WHERE date = ?", (day.isoformat(),))
             # The day is drawn again, among the blogs listed now: nothing of it is withdrawn.
-            withdrawn = _withdrawn(db)
+            withdrawn = _day_counts(db, WITHDRAWN)
             if withdrawn.pop(day.isoformat(), None) is not None:
-                _set_withdrawn(db, withdrawn)
+                _set_day_counts(db, WITHDRAWN, withdrawn)
+            # How many blogs were in the running, so later draws can weigh this day's picks.
+            running = _day_counts(db, RUNNING)
+            running.pop(day.isoformat(), None)
+            if diamonds and diamonds[0].running > 0:
+                running[day.isoformat()] = diamonds[0].running
+            _set_day_counts(db, RUNNING, running)
             for position, d in enumerate(diamonds):
                 post = posts.get(d.post_uid)
                 db.execute("INSERT INTO diamonds (date, feed_url, post_uid, topic, reason, "
@@ -466,7 +472,11 @@ class Store:
 
     def withdrawn_picks(self) -> dict[date, int]:
         """Return, per day, how many of its picks were withdrawn since (blog left, post hidden)."""
-        return {date.fromisoformat(day): n for day, n in _withdrawn(self._db).items()}
+        return {date.fromisoformat(day): n for day, n in _day_counts(self._db, WITHDRAWN).items()}
+
+    def running_counts(self) -> dict[date, int]:
+        """Return, per day, how many blogs were in the running when its draw began."""
+        return {date.fromisoformat(day): n for day, n in _day_counts(self._db, RUNNING).items()}
 
     # -- meta ------------------------------------------------------------------------
 
@@ -483,10 +493,12 @@ class Store:
 
 
 WITHDRAWN = "diamonds.withdrawn"  # meta key: JSON {"YYYY-MM-DD": picks withdrawn since}
+RUNNING = "diamonds.running"  # meta key: JSON {"YYYY-MM-DD": blogs in that day's draw}
 
 
-def _withdrawn(db: sqlite3.Connection) -> dict[str, int]:
-    row = db.execute("SELECT value FROM meta WHERE key = ?", (WITHDRAWN,)).fetchone()
+def _day_counts(db: sqlite3.Connection, key: str) -> dict[str, int]:
+    """Return the positive counts per day stored as JSON under the meta ``key``."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     try:
         data = json.loads(row[0]) if row else {}
     except ValueError:
@@ -504,9 +516,9 @@ def _is_day(text: str) -> bool:
         return False
 
 
-def _set_withdrawn(db: sqlite3.Connection, counts: Mapping[str, int]) -> None:
+def _set_day_counts(db: sqlite3.Connection, key: str, counts: Mapping[str, int]) -> None:
     db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
-               "value = excluded.value", (WITHDRAWN, json.dumps(dict(sorted(counts.items())))))
+               "value = excluded.value", (key, json.dumps(dict(sorted(counts.items())))))
 
 
 def _withdraw_picks(db: sqlite3.Connection, where: str, args: Sequence[str]) -> None:
@@ -515,10 +527,10 @@ def _withdraw_picks(db: sqlite3.Connection, where: str, args: Sequence[str]) -> 
                       args).fetchall()
     if not rows:
         return
-    counts = _withdrawn(db)
+    counts = _day_counts(db, WITHDRAWN)
     for day, n in rows:
         counts[day] = counts.get(day, 0) + int(n)
-    _set_withdrawn(db, counts)
+    _set_day_counts(db, WITHDRAWN, counts)
     db.execute(f"DELETE FROM diamonds WHERE {where}", args)
 
 

@@ -188,7 +188,8 @@ class RealDraw:
         now = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
         picks = pick_diamonds(posts, topic_of=self.population.topic_of,
                               history=self.store.features(), now=now, seed=seed_for(day),
-                              joined=self.joined, settings=self.settings)
+                              joined=self.joined, running=self.store.running_counts(),
+                              settings=self.settings)
         self.store.record_diamonds(day, picks)
         return [(d.feed_url, d.post_uid) for d in picks]
 

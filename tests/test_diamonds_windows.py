@@ -126,6 +126,68 @@ def test_no_reason_reads_badly() -> None:
     assert len(said) == 4  # every kind of reason was checked
 
 
+# -- a pick counts as the share of a turn it took --------------------------------------------
+
+
+def test_a_pick_made_when_few_blogs_could_have_it_is_a_share_of_a_turn() -> None:
+    summer = [TODAY - timedelta(days=30 + 7 * k) for k in range(5)]
+    history = [Feature(date=d, feed_url=_blog("stayed").url, post_uid=f"s{k}", topic=None,
+                       reason="") for k, d in enumerate(summer)]
+    history.append(Feature(date=TODAY - timedelta(days=30), feed_url=_blog("away").url,
+                           post_uid="a", topic=None, reason=""))
+    running = {d: 20 for d in summer[1:]} | {summer[0]: 100}
+    feeds = [_blog("stayed").url, _blog("away").url]
+    counted = exposures(history, feeds=feeds, today=TODAY, joined={}, settings=DiamondSettings(),
+                        running=running, running_today=100)
+    assert counted[feeds[0]].times == 5 and counted[feeds[0]].taken == pytest.approx(1.8)
+    assert counted[feeds[1]].taken == 1  # no record of its day: a whole turn
+    plain = exposures(history, feeds=feeds, today=TODAY, joined={}, settings=DiamondSettings())
+    assert plain[feeds[0]].turns is None and plain[feeds[0]].taken == 5
+
+
+def test_a_blog_that_posted_through_the_summer_is_not_held_back_after_it() -> None:
+    # Both waited 30 days since their last pick; "stayed" had four more while only 20
+    # blogs were in the running, against 100 now (98 others were featured yesterday).
+    summer = [TODAY - timedelta(days=30 + 7 * k) for k in range(5)]
+    history = [_feature(d, post("stayed", 90 + k)) for k, d in enumerate(summer)]
+    history += [_feature(summer[0], post("away", 90))]
+    history += [_feature(TODAY - timedelta(days=1), post(f"o{i}", 90)) for i in range(98)]
+    posts = [post("stayed", 1), post("away", 1), *(post(f"o{i}", 1) for i in range(98))]
+    running = {d: 20 for d in summer[1:]}
+    one = DiamondSettings(count=1)
+    wins = [draw(posts, seed=s, history=history, running=running, settings=one)[0].feed_url
+            for s in range(200)]
+    # 1.8 turns against 1: (2.8 / 2) ** 6 = 7.5 times less likely, one draw in 8.5.
+    assert 10 < wins.count(post("stayed", 1).feed_url) < 45
+    before = [draw(posts, seed=s, history=history, settings=one)[0].feed_url for s in range(200)]
+    assert before.count(post("stayed", 1).feed_url) <= 1  # 5 turns: (6 / 2) ** 6 = 729 times
+    reason = next(d.reason for s in range(200) for d in draw(
+        posts, seed=s, history=history, running=running, settings=one)
+        if d.feed_url == post("stayed", 1).feed_url)
+    assert ("featured 5 times in the last 90 days, most recently 30 days ago, mostly while "
+            "few blogs had a post (counted as 1.8 turns)") in reason
+
+
+def test_each_days_running_count_is_kept_replaced_and_checked(tmp_path: Path) -> None:
+    from aggregator.statecheck import StateFileError, check_state
+
+    picks = [Diamond(post_uid="a", feed_url="https://a.example/feed", topic=None, reason="r",
+                     running=12)]
+    db = tmp_path / "state.db"
+    with Store(db) as store:
+        store.record_diamonds(TODAY - timedelta(days=1), picks)
+        store.record_diamonds(TODAY, picks)
+        store.record_diamonds(TODAY, [])  # the day drawn again, with nothing to pick
+        assert store.running_counts() == {TODAY - timedelta(days=1): 12}
+    check_state(db, "state.db")
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE meta SET value = '{\"2026-11-19\": -3}' WHERE key = ?",
+                    ("diamonds.running",))
+    raw.close()
+    with pytest.raises(StateFileError, match="meta.value"):
+        check_state(db, "state.db")
+
+
 # -- one window for the draw and the ledger -----------------------------------------------
 
 
@@ -235,6 +297,8 @@ def test_the_ledger_page_judges_only_after_30_days_of_draws(
     _serve_blogs(tmp_path, feed_server, dict.fromkeys(("ash", "birch", "cedar", "dogwood",
                                                         "elm", "fir", "gum"), end))
     assert _build(tmp_path, "2026-11-20") == 0
+    with Store(tmp_path / "state.db") as store:  # the next draws weigh today's picks by it
+        assert store.running_counts() == {date(2026, 11, 20): 7}
     page = (tmp_path / "site" / "fairness" / "index.html").read_text()
     assert "Too early to judge" in page and "The draw has run on 1\nday so far" in page
     assert "5 picks made" in page
