@@ -218,7 +218,15 @@ LANGUAGE_NAMES = {
     "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean", "nl": "Dutch",
     "no": "Norwegian", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian",
     "ru": "Russian", "sk": "Slovak", "sv": "Swedish", "tr": "Turkish", "uk": "Ukrainian",
-    "vi": "Vietnamese", "zh": "Chinese",
+    "vi": "Vietnamese", "zh": "Chinese", "af": "Afrikaans", "be": "Belarusian",
+    "bn": "Bengali", "bs": "Bosnian", "cy": "Welsh", "et": "Estonian", "eu": "Basque",
+    "ga": "Irish", "gl": "Galician", "gu": "Gujarati", "hr": "Croatian", "hy": "Armenian",
+    "is": "Icelandic", "ka": "Georgian", "kk": "Kazakh", "km": "Khmer", "kn": "Kannada",
+    "lt": "Lithuanian", "lv": "Latvian", "mk": "Macedonian", "ml": "Malayalam",
+    "mr": "Marathi", "ms": "Malay", "mt": "Maltese", "nb": "Norwegian", "ne": "Nepali",
+    "nn": "Norwegian", "pa": "Punjabi", "si": "Sinhala", "sl": "Slovenian", "sq": "Albanian",
+    "sr": "Serbian", "sw": "Swahili", "ta": "Tamil", "te": "Telugu", "th": "Thai",
+    "tl": "Tagalog", "ur": "Urdu", "uz": "Uzbek", "zu": "Zulu",
 }
 
 

@@ -16,7 +16,7 @@ from aggregator.models import Post, Topic
 from aggregator.overview import QUIET_AFTER_DAYS, by_newest, preview
 from aggregator.parse import parse_feed
 from aggregator.topics import Document, find_topics
-from aggregator.vocabulary import detect_language, pick_terms
+from aggregator.vocabulary import detect_language, language_name, pick_terms
 
 # Sentences of three subjects; every blog below writes on two of them.
 SUBJECT_SENTENCES = {
@@ -307,3 +307,8 @@ def test_real_podcast_feeds_get_topics_of_several_blogs_and_little_misc(shared: 
         assert len({group_of[u] for u in topic.post_uids}) >= 3, topic.label
     assert all(len(t.post_uids) <= 0.3 * len(docs) for t in model.topics)
     assert len(model.misc) <= 0.25 * len(docs)
+
+
+def test_every_language_a_feed_may_declare_is_named_in_words() -> None:
+    for code in ("th", "hr", "sl", "lt", "bn", "cy", "nb"):
+        assert language_name(code) != code and language_name(code)[0].isupper()
