@@ -213,9 +213,11 @@ class _Worker:
 
     def run(self, job: ParseJob, args: Sequence[Any]) -> tuple[ParseResult, bool]:
         """Return the job's result, and whether this worker can take another one."""
+        timed_out = False
         try:
             self.conn.send((job, tuple(args)))
             ready = wait([self.conn, self.process.sentinel], timeout=self.limits.wall_seconds)
+            timed_out = not ready
             if self.conn in ready:
                 result: ParseResult
                 result, retiring = self.conn.recv()
@@ -229,11 +231,11 @@ class _Worker:
             return ParseError(f"the parse job failed ({type(e).__name__}: {e})",
                               kind="parse_crash"), False
         self.stop()
-        return self._death(), False
+        return self._death(timed_out), False
 
-    def _death(self) -> ParseError:
+    def _death(self, timed_out: bool) -> ParseError:
         code = self.process.exitcode
-        if code is None:
+        if timed_out:  # stop() killed it: its exit code says only that
             return ParseError(f"no answer after {self.limits.wall_seconds:g} s",
                               kind="parse_timeout")
         if code == -getattr(signal, "SIGXCPU", -1):

@@ -86,3 +86,17 @@ def test_resident_bytes_reads_this_process() -> None:
         assert resident_bytes() == 0
         return
     assert 5 << 20 < resident_bytes() < 2 << 30
+
+
+def nap(seconds: float) -> float:
+    import time
+
+    time.sleep(seconds)  # no CPU used: only the wall-clock limit can end it
+    return seconds
+
+
+def test_a_worker_that_never_answers_is_a_timeout_not_a_crash() -> None:
+    """A stopped or CPU-starved worker (a loaded machine) is killed at the wall-clock limit."""
+    (stuck,) = run(ParsePool(1, ParseLimits(wall_seconds=2)), (nap, 60))
+    assert isinstance(stuck, ParseError) and stuck.kind == "parse_timeout", stuck
+    assert "no answer after 2 s" in str(stuck)
