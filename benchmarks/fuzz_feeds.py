@@ -15,9 +15,10 @@ huge nodes, bad encodings, bad redirects (empty or over-long host labels, creden
 Reported: the inputs served, build crashes (a non-zero exit, no build.json, a feed missing
 from it, or a traceback), each failure cause, the slowest parse (CPU seconds of the parse
 job in its worker, measured by wrapping it; a job killed at its limit is counted apart),
-the peak RSS of the whole process tree of a build (build and parse workers, sampled from
-/proc), and checks on what was written: no bidi control and no ``javascript:`` link in any
-page or feed, and no request ever reaching the address an external entity names.
+the peak memory (PSS) of the whole process tree of a build (build, parse workers,
+Pagefind; sampled from /proc by tree_memory.py), and checks on what was written: no bidi
+control and no ``javascript:`` link in any page or feed, and no request ever reaching the
+address an external entity names.
 """
 
 from __future__ import annotations
@@ -434,7 +435,8 @@ def main() -> None:
             m, parsed_by = result.memory[-1]
             split = ", ".join(f"{k} {v:.0f}" for k, v in m.split_mb.items())
             print(f"build {number + 1}/{args.builds}: {m.wall:.1f} s, tree peak "
-                  f"{m.peak_mb:.0f} MB at {m.at:.1f} s ({split}; fetch and parse ended "
+                  f"{m.peak_mb:.0f} MB PSS (RSS summed: {m.rss_peak_mb:.0f}) at "
+                  f"{m.at:.1f} s ({split}; fetch and parse ended "
                   f"at {parsed_by:.1f} s); build alone {m.build_hwm_mb:.0f} MB, workers "
                   f"{m.workers_peak_mb:.0f} MB (one: {m.worker_peak_mb:.0f} MB, at most "
                   f"{m.most_workers}); crashes so far {len(result.crashes)}", flush=True)
@@ -457,8 +459,10 @@ def report(result: Result, farm: Farm) -> None:
     print("slowest parses (CPU s, wall s, input):")
     for cpu, wall, kind in slowest:
         print(f"  {cpu:6.2f} {wall:6.2f}  {kind[:90]}")
-    print(f"build process tree peak RSS: max {max(result.tree_mb):.0f} MB, "
-          f"median {sorted(result.tree_mb)[len(result.tree_mb) // 2]:.0f} MB")
+    rss = sorted(m.rss_peak_mb for m, _ in result.memory)
+    print(f"build process tree peak (PSS): max {max(result.tree_mb):.0f} MB, "
+          f"median {sorted(result.tree_mb)[len(result.tree_mb) // 2]:.0f} MB; "
+          f"RSS summed (shared pages counted twice): max {rss[-1]:.0f} MB")
     print(f"requests to the external entities' address: {farm.hits['/secret']}")
     print(f"bidi controls or non-http(s) links in the output: {len(result.leaks)}")
     for leak in result.leaks[:10]:

@@ -4,6 +4,11 @@ feed_farm.measure gives the peak of a build's whole process tree; this says whos
 the build process itself, its parse workers (all of them at once), or anything else it
 runs (Pagefind), sampled from /proc every 50 ms, and when it came: ``at`` is seconds from
 the start, to be set beside when the fetch-and-parse stage ended.
+
+Memory is counted as PSS (``/proc/PID/smaps_rollup``): a page shared by several processes
+counts once in all. Summed RSS counts it in each: a child between fork and exec (a new
+parse worker, Pagefind) shares the whole build's memory for a moment, and the sum read
+the build twice, up to 240 MB too much in one sample (``rss_peak_mb`` keeps that sum).
 """
 
 from __future__ import annotations
@@ -23,12 +28,13 @@ class TreeMemory:
 
     code: int = 0
     wall: float = 0.0
-    peak_mb: float = 0.0  # the tree's summed RSS at its highest sample
+    peak_mb: float = 0.0  # the tree's summed PSS at its highest sample
+    rss_peak_mb: float = 0.0  # the tree's summed RSS at its highest (shared pages counted twice)
     at: float = 0.0  # seconds from the start to that sample
     split_mb: dict[str, float] = field(default_factory=dict)  # who held it at that sample
     build_hwm_mb: float = 0.0  # the build process's own high-water mark (VmHWM: exact)
-    workers_peak_mb: float = 0.0  # the parse workers' summed RSS at their highest
-    worker_peak_mb: float = 0.0  # the largest one worker's RSS
+    workers_peak_mb: float = 0.0  # the parse workers' summed PSS at their highest
+    worker_peak_mb: float = 0.0  # the largest one worker's PSS
     most_workers: int = 0
     timeline: list[tuple[float, float, float, float]] = field(default_factory=list)
 
@@ -54,16 +60,19 @@ def _sample(root: int, start: float, result: TreeMemory, done: threading.Event) 
         split: dict[str, float] = {"build": 0.0, "workers": 0.0, "other": 0.0}
         workers = 0
         status = _status(root)
-        split["build"] = status.get("VmRSS", 0) / 1024
+        split["build"] = _pss_mb(root)
+        rss = status.get("VmRSS", 0) / 1024
         result.build_hwm_mb = max(result.build_hwm_mb, status.get("VmHWM", 0) / 1024)
         for pid in _descendants(root):
             role = _role(pid)
-            rss = _status(pid).get("VmRSS", 0) / 1024
-            split[role] += rss
+            pss = _pss_mb(pid)
+            split[role] += pss
+            rss += _status(pid).get("VmRSS", 0) / 1024
             if role == "workers":
                 workers += 1
-                result.worker_peak_mb = max(result.worker_peak_mb, rss)
+                result.worker_peak_mb = max(result.worker_peak_mb, pss)
         total = sum(split.values())
+        result.rss_peak_mb = max(result.rss_peak_mb, rss)
         now = time.perf_counter() - start
         result.timeline.append((now, split["build"], split["workers"], split["other"]))
         if total > result.peak_mb:
@@ -81,6 +90,18 @@ def _role(pid: int) -> str:
         return "other"
     # A parse worker runs multiprocessing's spawn_main (its resource tracker does not).
     return "workers" if b"spawn_main" in cmdline else "other"
+
+
+def _pss_mb(pid: int) -> float:
+    """Return a process's proportional set size in MB (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 def _status(pid: int) -> dict[str, int]:
