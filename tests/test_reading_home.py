@@ -28,13 +28,22 @@ SCREENS = 10  # the home page fits in about this many phone screens
 HEADINGS = "[...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => +h.tagName[1])"
 
 
+@pytest.fixture(scope="module")
+def browser(demo_site_dir: Path, litter_site: Any) -> Iterator[Any]:
+    # The sites first: a build runs an event loop, which cannot start inside playwright's;
+    # one browser for the module, as playwright's sync API does not nest.
+    with chromium() as instance:
+        yield instance
+
+
 @pytest.fixture(scope="module", params=["demo", "litter"])
 def phone(request: pytest.FixtureRequest) -> Iterator[tuple[Any, str]]:
     if request.param == "demo":
         site: Path = request.getfixturevalue("demo_site_dir")
     else:
         site = request.getfixturevalue("litter_site").site
-    with serve_dir(site) as base, chromium() as browser:
+    browser = request.getfixturevalue("browser")
+    with serve_dir(site) as base:
         context = browser.new_context(viewport=PHONE)
         yield context.new_page(), base
         context.close()
@@ -122,7 +131,7 @@ def _many_topics_site(tmp_path: Path, count: int) -> Path:
     return tmp_path / "site"
 
 
-def test_many_topics_stay_short_and_all_linked(tmp_path: Path) -> None:
+def test_many_topics_stay_short_and_all_linked(tmp_path: Path, browser: Any) -> None:
     count = HOME_TOPICS + 6
     site = _many_topics_site(tmp_path, count)
     html = (site / "index.html").read_text()
@@ -132,8 +141,9 @@ def test_many_topics_stay_short_and_all_linked(tmp_path: Path) -> None:
     assert more  # ...and the rest a line each, newest first, none left out
     listed = re.findall(r'href="topics/(topic-\d+)/index.html"', more.group(0))
     assert listed == [f"topic-{t}" for t in range(HOME_TOPICS, count)]
-    with serve_dir(site) as base, chromium() as browser:
+    with serve_dir(site) as base:
         page = browser.new_page(viewport=PHONE)
         page.goto(base + "index.html")
         height = page.evaluate("document.documentElement.scrollHeight")
-        assert height <= SCREENS * PHONE["height"], f"{height}px with {count} topics"
+        page.close()
+    assert height <= SCREENS * PHONE["height"], f"{height}px with {count} topics"
