@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from aggregator.models import Blog, Post
+from aggregator.models import Blog, BuildReport, Post
+from aggregator.render import SiteContent, render_site
 from aggregator.store import Feature
 from aggregator.surprise import blog_weights, draw, index_json, pool
 
@@ -145,3 +146,25 @@ def test_from_disk_the_link_opens_the_page_of_picks(served: tuple[Any, str],
     assert page.url == (demo_site_dir / "surprise" / "index.html").as_uri()
     assert page.locator(".post").count() == 10
     page.close()
+
+
+def _picks_page(tmp_path: Path, seed: int, name: str) -> list[str]:
+    """Render a site of 20 blogs with the build seed ``seed``; return its picks' links."""
+    blogs = [_blog(f"b{n}") for n in range(20)]
+    posts = sorted((_post(b, i) for b in blogs for i in range(3)),
+                   key=lambda p: p.published, reverse=True)
+    content = SiteContent(today=TODAY, generated=datetime(2026, 11, 23, 23, tzinfo=UTC),
+                          seed=seed, base_url="https://example.org/", blogs=blogs,
+                          posts=posts, topics=[], misc=[p.uid for p in posts], diamonds=[])
+    report = BuildReport(date=TODAY, seed=seed, feeds=(), topics=(), diamonds=(), new_posts=0,
+                         total_posts=len(posts), seconds=0.0, out_dir=str(tmp_path / name))
+    render_site(content, report, tmp_path / name)
+    html = (tmp_path / name / "surprise" / "index.html").read_text()
+    return re.findall(r'class="post-title"><a href="([^"]+)"', html)
+
+
+def test_the_page_of_picks_is_the_same_for_a_build_and_new_the_next_day(tmp_path: Path) -> None:
+    first = _picks_page(tmp_path, 20261123, "a")
+    assert len(first) == 10
+    assert _picks_page(tmp_path, 20261123, "b") == first  # the same build: the same picks
+    assert _picks_page(tmp_path, 20261124, "c") != first  # the next day's seed: a new draw
