@@ -135,3 +135,4 @@ def test_the_topics_index_says_how_many_blogs_write_on_each(site: Path) -> None:
     text = (site / "topics" / "index.html").read_text()
     assert text.count("3 blogs") >= 3
     assert "latest <time" in text
+    assert text.count('class="age"') >= 3  # the latest post's day, and how old it is (#17)
