@@ -95,17 +95,14 @@ def unfit_because(post: Post, settings: DiamondSettings = DiamondSettings()) -> 
     return None
 
 
-def ineligible_because(post: Post, *, now: datetime, settings: DiamondSettings,
-                       window: int | None = None) -> str | None:
+def ineligible_because(post: Post, *, now: datetime, settings: DiamondSettings) -> str | None:
     """Return why ``post`` cannot be a diamond on ``now``'s day, or None if it can.
 
-    ``window``: the days a post may be old (default ``settings.window_days``), counted
-    as :class:`~aggregator.windows.Window` counts them: a post of today or of the
-    ``window - 1`` days before it.
+    Its age is counted as :class:`~aggregator.windows.Window` counts it: a post of today
+    or of the ``window_days - 1`` days before it is recent enough.
     """
-    window = settings.window_days if window is None else window
-    if post.published.date() not in Window.as_of(now.date(), window):
-        return f"older than {window} days"
+    if post.published.date() not in Window.as_of(now.date(), settings.window_days):
+        return f"older than {settings.window_days} days"
     return unfit_because(post, settings)
 
 
