@@ -9,6 +9,8 @@ Memory is counted as PSS (``/proc/PID/smaps_rollup``): a page shared by several 
 counts once in all. Summed RSS counts it in each: a child between fork and exec (a new
 parse worker, Pagefind) shares the whole build's memory for a moment, and the sum read
 the build twice, up to 240 MB too much in one sample (``rss_peak_mb`` keeps that sum).
+Such a child (its command line still the build's) is left out of both: the build and
+the child are not read at the same instant, so even PSS counted part of it twice.
 """
 
 from __future__ import annotations
@@ -63,7 +65,10 @@ def _sample(root: int, start: float, result: TreeMemory, done: threading.Event) 
         split["build"] = _pss_mb(root)
         rss = status.get("VmRSS", 0) / 1024
         result.build_hwm_mb = max(result.build_hwm_mb, status.get("VmHWM", 0) / 1024)
+        own = _cmdline(root)
         for pid in _descendants(root):
+            if _cmdline(pid) == own:
+                continue  # forked, not yet exec'd (a worker or Pagefind starting): our pages
             role = _role(pid)
             pss = _pss_mb(pid)
             split[role] += pss
@@ -82,14 +87,17 @@ def _sample(root: int, start: float, result: TreeMemory, done: threading.Event) 
         time.sleep(0.05)
 
 
-def _role(pid: int) -> str:
+def _cmdline(pid: int) -> bytes:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmdline = f.read()
+            return f.read()
     except OSError:
-        return "other"
+        return b""
+
+
+def _role(pid: int) -> str:
     # A parse worker runs multiprocessing's spawn_main (its resource tracker does not).
-    return "workers" if b"spawn_main" in cmdline else "other"
+    return "workers" if b"spawn_main" in _cmdline(pid) else "other"
 
 
 def _pss_mb(pid: int) -> float:
