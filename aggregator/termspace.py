@@ -1,0 +1,257 @@
+"""The space the topic model clusters in: TF-IDF without each blog's voice, then LSA.
+
+Pure functions from texts to matrices (:func:`vectorize`). Terms are words and pairs of
+neighbouring words, hashed rather than listed, and named afterwards from a sample of the
+posts; each term's weight is scaled by how widely blogs share it and each use by how much
+its blog repeats it (:func:`blog_voice`, issue 12).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.preprocessing import normalize
+from sklearn.utils import murmurhash3_32
+
+from .vocabulary import stop_words
+
+if TYPE_CHECKING:
+    from .topics import TopicSettings
+
+# Words: runs of 2+ letters (no digits). The ASCII form gives the same tokens on ASCII
+# text (cleaned text is lowercase) and runs twice as fast.
+_TOKEN = re.compile(r"[^\W\d_]{2,}")
+_ASCII_TOKEN = re.compile(r"[a-z]{2,}")
+_HASH_FEATURES = 2**22  # few collisions among the terms kept
+
+
+def analyzer(language: str) -> Callable[[str], list[str]]:
+    """Return the tokenizer of the model: the words of a text, without stop words."""
+    stop = stop_words(language)
+
+    def words(text: str) -> list[str]:
+        found = (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
+        return [w for w in found if w not in stop]
+
+    return words
+
+
+def _terms(words: list[str]) -> list[str]:
+    """Return the model's terms of a text: its words, and each pair of neighbours."""
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+class _WordHashes(dict[str, int]):
+    """The 32-bit hash of each word, computed once per distinct word."""
+
+    def __missing__(self, word: str) -> int:
+        value = int(murmurhash3_32(word, seed=0, positive=True))
+        self[word] = value
+        return value
+
+
+def _columns(first: np.ndarray, second: np.ndarray | None = None) -> np.ndarray:
+    """Return the columns of words (hashes ``first``), or of word pairs (``first second``)."""
+    if second is None:
+        return (first % _HASH_FEATURES).astype(np.int64)
+    x = first.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + second.astype(np.uint64)
+    x ^= x >> np.uint64(31)  # splitmix64's finaliser: every bit of both words counts
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(29)
+    return (x % np.uint64(_HASH_FEATURES)).astype(np.int64)
+
+
+def _term_counts(texts: Sequence[str], words_of: Callable[[str], list[str]],
+                 hashes: _WordHashes, *, chunk: int = 2048) -> sp.csr_matrix:
+    """Return how often each text uses each term (a hashed column), as a sparse matrix.
+
+    Hashing words rather than terms, once per distinct word, and pairs of words from
+    their hashes, is what FeatureHasher over term strings did at a third of the cost.
+    """
+    parts = []
+    for start in range(0, len(texts), chunk):
+        lengths: list[int] = []
+        hashed: list[int] = []
+        for text in texts[start:start + chunk]:
+            words = words_of(text)
+            lengths.append(len(words))
+            hashed += [hashes[w] for w in words]
+        h = np.array(hashed, dtype=np.uint64)
+        doc = np.repeat(np.arange(len(lengths)), lengths)
+        pair = doc[1:] == doc[:-1]  # neighbours within one text
+        rows = np.concatenate([doc, doc[:-1][pair]])
+        cols = np.concatenate([_columns(h), _columns(h[:-1][pair], h[1:][pair])])
+        parts.append(sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
+                                   shape=(len(lengths), _HASH_FEATURES)))
+    if not parts:
+        return sp.csr_matrix((0, _HASH_FEATURES), dtype=np.float32)
+    return sp.vstack(parts, format="csr")
+
+
+@dataclass(frozen=True)
+class TermSpace:
+    """The posts of one language as the model sees them."""
+
+    plain: sp.csr_matrix  # TF-IDF of the text as written: cross-posts are found in it
+    tfidf: sp.csr_matrix  # the same without each blog's voice (blog_voice): topics, labels
+    vectors: np.ndarray  # LSA of ``tfidf``, L2-normalised: clusters and neighbours
+    terms: list[str]  # the name of each column of ``tfidf``
+    weights: np.ndarray  # each column's weight (idf, times its spread when voiceless)
+    # Whether several blogs share enough terms to find topics; if not, ``tfidf`` is
+    # ``plain`` and serves only cross-posts and related reading.
+    topical: bool = True
+
+
+
+def blog_voice(present: sp.csr_matrix, sources: np.ndarray, min_blogs: int,
+                centring: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Return how widely blogs share each term (column), and how much each use counts.
+
+    Each blog's own words (its name, its host's, its school, "Episode", its sign-off) are
+    the most distinctive terms TF-IDF sees: left alone they define the clusters, which then
+    follow blogs instead of subjects (issue 12). Two measures take that voice out:
+
+    - *Spread*, per term, from 0 to 1: each blog counts by the share of its posts using the
+      term (a prolific blog counts as one blog, not as many posts), and the effective
+      number of blogs using it is the inverse Simpson index of those shares (1 for a term
+      one blog uses, whatever the others do in passing; k for k blogs using it alike). A
+      term counts fully from ``min_blogs`` blogs, the fewest a topic may have, linearly less
+      below, and not at all when fewer than ``min_blogs`` blogs use it at all.
+    - *Centring*, per use: a post's weight for a term is lowered by the share of its blog's
+      posts that use it, which is what subtracting the blog's mean vector (clipped at
+      zero) does. A word in every post of a blog tells none of its posts apart; a subject
+      the blog writes on now and then keeps most of its weight.
+
+    Returns the spread of each column, and the factor of each stored entry of ``present``
+    (in its order).
+    """
+    n, columns = present.shape
+    blogs = int(sources.max(initial=-1)) + 1
+    owner = sp.csr_matrix((np.ones(n, dtype=np.float32), (sources, np.arange(n))),
+                          shape=(blogs, n))
+    per_blog = (owner @ present).tocsr()  # posts of each blog using each term
+    per_blog.sort_indices()
+    posts = np.asarray(owner.sum(axis=1), dtype=np.float32).ravel()
+    # One post more in each blog: a blog with a single post does not "always" use its words.
+    share = (sp.diags(1.0 / (posts + 1.0)) @ per_blog).tocsr()
+    share.sort_indices()
+    total = np.asarray(share.sum(axis=0)).ravel()
+    squares = np.asarray(share.multiply(share).sum(axis=0)).ravel()
+    effective = np.divide(total * total, squares, out=np.zeros_like(total), where=squares > 0)
+    using = np.diff(per_blog.tocsc().indptr)
+    spread = np.clip((effective - 1.0) / max(min_blogs - 1, 1), 0.0, 1.0)
+    spread[using < min_blogs] = 0.0
+    # The share of (blog of the row, column) for each stored entry: both key lists sorted.
+    share_keys = (np.repeat(np.arange(blogs, dtype=np.int64), np.diff(share.indptr))
+                  * columns + share.indices)
+    rows = np.repeat(np.arange(n), np.diff(present.indptr))
+    entry_keys = sources[rows].astype(np.int64) * columns + present.indices
+    factor = 1.0 - centring * share.data[np.searchsorted(share_keys, entry_keys)]
+    return spread.astype(np.float32), factor.astype(np.float32)
+
+
+def vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
+               seed: int, sources: np.ndarray | None = None,
+               ) -> TermSpace | None:
+    """Return the TF-IDF matrices, the L2-normalised LSA projection, and the terms.
+
+    TF-IDF as scikit-learn's TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2)) computes
+    it, over hashed terms (_term_counts): no vocabulary of every pair of words is built,
+    which is most of the time and memory on a large corpus. A term's name is only needed
+    for labels, and is recovered from a sample of the posts. Each term's weight is then
+    scaled by how widely blogs share it, and each use by how much its blog repeats it
+    (:func:`blog_voice`; ``sources``: the blog of each text, every text its own when None).
+    """
+    words_of = analyzer(language)
+    hashes = _WordHashes()
+    n = len(texts)
+    rng = np.random.default_rng(seed)
+    fit_rows = rng.choice(n, size=min(n, max(settings.lsa_sample, settings.sample)),
+                          replace=False)  # the first `sample` of them also name the terms
+    counts = _term_counts(texts, words_of, hashes).tocsc()
+    df = np.diff(counts.indptr)
+    min_df = 2 if n < 1000 else 3  # a term in one post groups nothing
+    columns = np.flatnonzero((df >= min_df) & (df <= 0.5 * n))  # in most posts: tells none apart
+    if len(columns) > settings.max_features:
+        weight = np.asarray(counts[:, columns].sum(axis=0)).ravel()
+        columns = np.sort(columns[np.argsort(-weight, kind="stable")[: settings.max_features]])
+    if len(columns) < 2:
+        return None
+    tf = counts[:, columns].tocsr()
+    del counts
+    if sources is None:
+        sources = np.arange(n)
+    tf.sort_indices()
+    present = tf.copy()
+    present.data[:] = 1.0
+    spread, centring = blog_voice(present, sources, settings.min_topic_blogs,
+                                   settings.centring)
+    del present
+    np.log(tf.data, out=tf.data)
+    tf.data += 1.0  # sublinear tf: 1 + log(count)
+    idf = (np.log((1.0 + n) / (1.0 + df[columns])) + 1.0).astype(np.float32)
+    # The text as it is, voice included: what a cross-post shares with its original.
+    plain = normalize(tf @ sp.diags(idf)).tocsr()
+    keep = np.flatnonzero(spread > 0)
+    tfidf, weights = plain, idf
+    if len(keep) >= 2:
+        tf.data *= centring
+        voiceless = normalize(tf[:, keep] @ sp.diags(idf[keep] * spread[keep]),
+                              copy=False).tocsr()
+        voiceless.eliminate_zeros()
+        if voiceless.nnz > 0:
+            tfidf, columns, weights = voiceless, columns[keep], idf[keep] * spread[keep]
+    # If no term is shared by enough blogs there is no topic, but cross-posts all the same.
+    topical = tfidf is not plain
+    del tf
+
+    n_components = min(settings.lsa_dims, len(columns) - 1, n - 1)
+    if n_components < 2:
+        return None
+    # The topic directions of a few thousand posts are those of all of them, at a fraction
+    # of the cost; every post is then projected on them.
+    svd = TruncatedSVD(n_components=n_components, random_state=seed, n_iter=4)
+    svd.fit(tfidf[np.sort(fit_rows)])
+    vectors = normalize(svd.transform(tfidf)).astype(np.float32)
+
+    # A term's name is only needed for labels: the terms of a sample of posts name them.
+    sample = [_terms(words_of(texts[int(i)])) for i in fit_rows[: settings.sample]]
+    names = _term_names(sample, columns, hashes)
+    return TermSpace(plain=plain, tfidf=tfidf, vectors=vectors, terms=names, weights=weights,
+                  topical=topical)
+
+
+def _term_names(sample: Sequence[list[str]], columns: np.ndarray,
+                hashes: _WordHashes) -> list[str]:
+    """Name each kept column by the term of the ``sample`` (posts' terms) hashed to it.
+
+    When two terms share a column, the one used most in the sample names it.
+    """
+    names = [""] * len(columns)
+    terms = sorted({t for post in sample for t in post})
+    if not terms:
+        return names
+    position = {int(c): i for i, c in enumerate(columns)}
+    first = np.array([hashes[t.split(" ")[0]] for t in terms], dtype=np.uint64)
+    second = np.array([hashes[t.split(" ")[-1]] for t in terms], dtype=np.uint64)
+    pair = np.array([" " in t for t in terms])
+    hashed = np.where(pair, _columns(first, second), _columns(first))
+    claims: dict[int, list[str]] = {}
+    for term, column in zip(terms, hashed.tolist(), strict=True):
+        if column in position:
+            claims.setdefault(position[column], []).append(term)
+    contested = {t for rivals in claims.values() if len(rivals) > 1 for t in rivals}
+    uses: Counter[str] = Counter()
+    if contested:
+        for post in sample:
+            uses.update(t for t in post if t in contested)
+    for i, rivals in claims.items():
+        names[i] = min(rivals, key=lambda t: (-uses[t], t))
+    return names
