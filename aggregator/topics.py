@@ -30,7 +30,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 import numpy as np
@@ -93,6 +93,8 @@ class TopicSettings:
     duplicate_similarity: float = 0.9  # TF-IDF cosine from which two posts are one text
     related_similarity: float = 0.3  # LSA cosine from which a post is worth suggesting
     related_count: int = 3
+    # A refit reads the newest this many posts; older ones keep their topic (#14).
+    fit_window: int = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,11 +538,56 @@ def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TO
     if model is not None:
         how = "assigned"
     else:
-        model = find_topics(docs, seed=seed, previous=store.topics(), settings=settings)
-        model = replace(model, fit=Fit(day=today, posts=len(docs)) if today else None)
+        model = _fitted(docs, store.topics(), seed=seed, settings=settings)
+        model = replace(model, fit=Fit(day=today, posts=min(len(docs), settings.fit_window))
+                        if today else None)
     store.set_meta("topics.model", model_to_json(model))
     store.set_meta("topics.fingerprint", key)
     return model, how
+
+
+def _fitted(docs: Sequence[Document], previous: Sequence[StoredTopic], *, seed: int,
+            settings: TopicSettings) -> TopicModel:
+    """Fit the topics on the newest ``settings.fit_window`` posts, and place the older ones.
+
+    A refit costs what the window holds, not the site's whole history. An older post keeps
+    the topic it was in (``previous``) while that topic lives on; otherwise it is put
+    where a new post would be (assign.py). Only the window's posts get related reading
+    and are checked for cross-posts.
+    """
+    if len(docs) <= settings.fit_window:
+        return find_topics(docs, seed=seed, previous=previous, settings=settings)
+    oldest = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(docs, key=lambda d: (d.published or oldest, d.id), reverse=True)
+    recent, older = ranked[:settings.fit_window], ranked[settings.fit_window:]
+    model = find_topics(recent, seed=seed, previous=previous, settings=settings)
+    slugs = {t.slug for t in model.topics}
+    kept = {u: old.slug for old in previous if old.slug in slugs for u in old.post_uids}
+    stay: dict[str, list[str]] = {}
+    for d in older:
+        if d.id in kept:
+            stay.setdefault(kept[d.id], []).append(d.id)
+    topics = [replace(t, post_uids=t.post_uids + tuple(stay.get(t.slug, ())))
+              for t in model.topics]
+    unplaced = [d for d in older if d.id not in kept]
+    topics, misc = assign_new(topics, model.misc, _new_posts(unplaced, settings),
+                              profiles=model.profiles,
+                              weights=lambda language: model.vocabulary.get(language, {}),
+                              shelves=_shelves(model))
+    return replace(model, topics=tuple(topics), misc=tuple(misc))
+
+
+def _new_posts(docs: Sequence[Document], settings: TopicSettings) -> list[NewPost]:
+    """Return ``docs`` as assign.py reads them: language and the model's words."""
+    texts = _clean_all(docs, settings.max_words)
+    return [NewPost(id=d.id, language=language, words=tuple(analyzer(language)(text)))
+            for d, text, language in zip(docs, texts, _languages(docs, texts), strict=True)]
+
+
+def _shelves(model: TopicModel) -> dict[str, str]:
+    """Return the slug of each language's shelf ("In French") in ``model``."""
+    return {t.terms[0].removeprefix("in-"): t.slug for t in model.topics
+            if t.terms and t.terms[0].startswith("in-")}
 
 
 def _assigned(docs: Sequence[Document], stored: TopicModel, *, today: date,
@@ -550,19 +597,15 @@ def _assigned(docs: Sequence[Document], stored: TopicModel, *, today: date,
              | {u for copies in stored.duplicates.values() for u in copies})
     present = {d.id for d in docs}
     new = [d for d in docs if d.id not in known]
-    texts = _clean_all(new, settings.max_words)
-    languages = _languages(new, texts)
-    shelves = {t.terms[0].removeprefix("in-"): t.slug for t in stored.topics
-               if t.terms and t.terms[0].startswith("in-")}
+    posts = _new_posts(new, settings)
+    shelves = _shelves(stored)
     seen = set(stored.vocabulary) | set(shelves)
     if not stored.profiles or refit_due(stored.fit, today=today, new_posts=len(new),
                                         policy=policy,
-                                        languages_known=set(languages) <= seen):
+                                        languages_known={p.language for p in posts} <= seen):
         return None
     gone = known - present
     topics, misc = without(stored.topics, stored.misc, gone)
-    posts = [NewPost(id=d.id, language=language, words=tuple(analyzer(language)(text)))
-             for d, text, language in zip(new, texts, languages, strict=True)]
     topics, misc = assign_new(topics, misc, posts, profiles=stored.profiles,
                               weights=lambda language: stored.vocabulary.get(language, {}),
                               shelves=shelves)

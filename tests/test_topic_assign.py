@@ -14,6 +14,7 @@ from aggregator.store import Store
 from aggregator.topics import (
     Document,
     TopicModel,
+    TopicSettings,
     cached_topics,
     model_from_json,
     model_to_json,
@@ -135,3 +136,30 @@ def test_the_stored_model_keeps_its_profiles(
     _, _, _, model = fitted
     assert set(model.profiles) == {t.slug for t in model.topics}
     assert model_from_json(model_to_json(model)) == model
+
+
+def test_a_refit_reads_the_newest_posts_and_older_ones_keep_their_topic(
+        fitted: tuple[Store, list[Document], dict[str, str], TopicModel],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    store, docs, _, first = fitted
+    new, _ = _fresh(6)
+    seen: list[int] = []
+    real = topics.find_topics
+
+    def spy(docs: list[Document], **kwargs: object) -> TopicModel:
+        seen.append(len(docs))
+        return real(docs, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(topics, "find_topics", spy)
+    window = TopicSettings(fit_window=60)
+    model, how = cached_topics(docs + new, store, today=DAY + timedelta(days=7),
+                               settings=window)
+    assert how == "fitted" and seen == [60]
+    everything = docs + new
+    newest = {d.id for d in sorted(everything, key=lambda d: (d.published, d.id))[-60:]}
+    where = {u: t.slug for t in model.topics for u in t.post_uids}
+    assert set(where) | set(model.misc) == {d.id for d in everything}  # every post placed
+    before = {u: t.slug for t in first.topics for u in t.post_uids}
+    slugs = {t.slug for t in model.topics}
+    older = [u for u in before if u not in newest and before[u] in slugs]
+    assert older and all(where[u] == before[u] for u in older)
