@@ -28,7 +28,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Protocol
@@ -538,7 +538,8 @@ def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TO
     if model is not None:
         how = "assigned"
     else:
-        model = _fitted(docs, store.topics(), seed=seed, settings=settings)
+        model = _fitted(docs, store.topics(), seed=seed, settings=settings,
+                        copies=stored.duplicates if stored is not None else {})
         model = replace(model, fit=Fit(day=today, posts=min(len(docs), settings.fit_window))
                         if today else None)
     store.set_meta("topics.model", model_to_json(model))
@@ -547,13 +548,15 @@ def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TO
 
 
 def _fitted(docs: Sequence[Document], previous: Sequence[StoredTopic], *, seed: int,
-            settings: TopicSettings) -> TopicModel:
+            settings: TopicSettings,
+            copies: Mapping[str, Sequence[str]] | None = None) -> TopicModel:
     """Fit the topics on the newest ``settings.fit_window`` posts, and place the older ones.
 
     A refit costs what the window holds, not the site's whole history. An older post keeps
     the topic it was in (``previous``) while that topic lives on; otherwise it is put
-    where a new post would be (assign.py). Only the window's posts get related reading
-    and are checked for cross-posts.
+    where a new post would be (assign.py). An older post that was a cross-post's copy
+    (``copies``: kept post -> its copies, as last stored) stays one. Only the window's
+    posts get related reading and are checked for new cross-posts.
     """
     if len(docs) <= settings.fit_window:
         return find_topics(docs, seed=seed, previous=previous, settings=settings)
@@ -561,6 +564,14 @@ def _fitted(docs: Sequence[Document], previous: Sequence[StoredTopic], *, seed: 
     ranked = sorted(docs, key=lambda d: (d.published or oldest, d.id), reverse=True)
     recent, older = ranked[:settings.fit_window], ranked[settings.fit_window:]
     model = find_topics(recent, seed=seed, previous=previous, settings=settings)
+    present = {d.id for d in docs}
+    original = {copy: kept for kept, copied in (copies or {}).items() if kept in present
+                for copy in copied}
+    duplicates = {k: list(v) for k, v in model.duplicates.items()}
+    for d in older:
+        if d.id in original:
+            duplicates.setdefault(original[d.id], []).append(d.id)
+    older = [d for d in older if d.id not in original]
     slugs = {t.slug for t in model.topics}
     kept = {u: old.slug for old in previous if old.slug in slugs for u in old.post_uids}
     stay: dict[str, list[str]] = {}
@@ -574,7 +585,8 @@ def _fitted(docs: Sequence[Document], previous: Sequence[StoredTopic], *, seed: 
                               profiles=model.profiles,
                               weights=lambda language: model.vocabulary.get(language, {}),
                               shelves=_shelves(model))
-    return replace(model, topics=tuple(topics), misc=tuple(misc))
+    return replace(model, topics=tuple(topics), misc=tuple(misc),
+                   duplicates={k: tuple(v) for k, v in duplicates.items()})
 
 
 def _new_posts(docs: Sequence[Document], settings: TopicSettings) -> list[NewPost]:

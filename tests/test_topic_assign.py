@@ -163,3 +163,19 @@ def test_a_refit_reads_the_newest_posts_and_older_ones_keep_their_topic(
     slugs = {t.slug for t in model.topics}
     older = [u for u in before if u not in newest and before[u] in slugs]
     assert older and all(where[u] == before[u] for u in older)
+
+
+def test_an_older_cross_post_stays_one_after_a_windowed_refit() -> None:
+    docs, _ = voiced_corpus()
+    earliest = min(docs, key=lambda d: d.published or DAY)
+    copy = replace(earliest, id="copy", group="https://copier.example/feed")
+    store = Store(":memory:")
+    first, _ = cached_topics([*docs, copy], store, today=DAY)
+    assert {tuple(v) for v in first.duplicates.values()} == {("copy",)}
+    store.save_topics(first.topics, datetime.combine(DAY, time(23, 59), UTC))
+    new, _ = _fresh(6)
+    model, how = cached_topics([*docs, copy, *new], store, today=DAY + timedelta(days=7),
+                               settings=TopicSettings(fit_window=60))
+    assert how == "fitted"
+    assert "copy" in {u for v in model.duplicates.values() for u in v}
+    assert "copy" not in {u for t in model.topics for u in t.post_uids} | set(model.misc)
