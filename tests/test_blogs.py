@@ -154,6 +154,17 @@ def test_a_blog_listed_without_a_title_takes_its_slug_from_its_feed_once(
     assert "Bud, renamed" in (blogs / "bud-the-teacher" / "index.html").read_text()
 
 
+def test_a_title_a_slug_cannot_spell_gives_way_to_the_sites_host(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    doc = subject_blog("kana", "library", n=2, end=END)
+    doc.title, doc.site = "再現力", "https://blahvo.example/"
+    url = feed_server.serve("/index20.rdf", doc.rss())
+    (tmp_path / "feeds.yaml").write_text(f"feeds:\n  - url: {url}\n")
+    assert build(tmp_path) == 0
+    page = tmp_path / "site" / "blogs" / "blahvo-example" / "index.html"
+    assert page.is_file() and "再現力" in page.read_text()
+
+
 def test_directory_and_status_show_counts_last_posts_dormancy_and_shared_links(
         tmp_path: Path, feed_server: FeedServer) -> None:
     quiet = subject_blog("quiet", "maths", n=2, end=END - timedelta(days=200))
