@@ -165,6 +165,19 @@ def test_a_title_a_slug_cannot_spell_gives_way_to_the_sites_host(
     assert page.is_file() and "再現力" in page.read_text()
 
 
+def test_a_blog_whose_feed_gives_no_dates_is_not_said_to_have_posted_today(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    doc = subject_blog("undated", "library", n=2, end=END)
+    for entry in doc.entries:
+        entry.published = None
+    url = feed_server.serve("/undated.xml", doc.rss())
+    (tmp_path / "feeds.yaml").write_text(f"feeds:\n  - url: {url}\n    title: Undated\n")
+    assert build(tmp_path) == 0
+    for page in ("blogs/index.html", "blogs/undated/index.html"):
+        text = (tmp_path / "site" / page).read_text()
+        assert "the newest undated, first seen" in text and "the last <time" not in text
+
+
 def test_directory_and_status_show_counts_last_posts_dormancy_and_shared_links(
         tmp_path: Path, feed_server: FeedServer) -> None:
     quiet = subject_blog("quiet", "maths", n=2, end=END - timedelta(days=200))
