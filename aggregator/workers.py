@@ -56,8 +56,8 @@ class ParseLimits:
     """What one feed's parse may cost a worker."""
 
     cpu_seconds: float = 10.0  # 30 ms is typical; a 5 MB feed of 500 long posts takes ~8 s
-    # The address space of a worker, which starts at ~35 MB. A 5 MB feed's parse peaks at
-    # ~70 MB of RSS, the worst of 2,000 fuzzed inputs at ~120 MB (benchmarks/fuzz_feeds.py).
+    # The address space of a worker, which starts at ~35 MB. Measured apart, a 5 MB feed's
+    # parse peaks at ~70 MB of RSS, the worst fuzzed input at ~120 MB (benchmarks/README).
     memory_bytes: int = 512 << 20
     # What a worker may hold between jobs: above it after a job, it returns freed memory
     # to the OS, and if it is still above (a fragmented heap), it exits and is replaced.
