@@ -336,3 +336,32 @@ def litter_site(tmp_path_factory: pytest.TempPathFactory) -> LitterSite:
 
     with _start_server() as server:
         return build_litter(tmp_path_factory.mktemp("litter"), server)
+
+
+@pytest.fixture(scope="session")
+def litter_served(litter_site: LitterSite) -> Iterator[str]:
+    """Serve the litter site on 127.0.0.1 for the session; yield its base URL."""
+    with serve_dir(litter_site.site) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for a test module (:func:`chromium`)."""
+    with chromium() as instance:
+        yield instance
+
+
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # the rules axe-core checks
+
+
+@functools.cache
+def _axe() -> Any:
+    return require_module("axe_playwright_python.sync_playwright",
+                          "axe-playwright-python is not installed").Axe()
+
+
+def axe_report(page: Any) -> str | None:
+    """Run axe-core's WCAG 2.1 A and AA rules on ``page``; return its report, None if clean."""
+    result = _axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    return str(result.generate_report()) if result.violations_count else None

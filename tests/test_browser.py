@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import chromium, require_module, serve_dir
-
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+from .conftest import axe_report, serve_dir
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +22,6 @@ def demo_site(demo_site_dir: Path) -> Iterator[str]:
     """Serve the demo site on 127.0.0.1; yield its base URL."""
     with serve_dir(demo_site_dir) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as instance:
-        yield instance
 
 
 def _page_types(base: str, page: Any) -> dict[str, str]:
@@ -103,15 +95,11 @@ def test_phone_width_has_no_horizontal_scroll(browser: Any, demo_site: str,
 def test_every_page_type_passes_axe(browser: Any, demo_site: str, scheme: str) -> None:
     context = browser.new_context(color_scheme=scheme)
     page = context.new_page()
-    axe_module = require_module("axe_playwright_python.sync_playwright",
-                                "axe-playwright-python is not installed")
-    axe = axe_module.Axe()
     failures = {}
     for name, url in _page_types(demo_site, page).items():
         page.goto(url)
-        result = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
-        if result.violations_count:
-            failures[name] = result.generate_report()
+        if report := axe_report(page):
+            failures[name] = report
     context.close()
     assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
 

@@ -8,28 +8,12 @@ axe-playwright-python: skipped with a reason where absent, failed in CI (see con
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from .conftest import chromium, require_module, serve_dir
+from .conftest import axe_report
 from .litter import LitterSite
-
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-@pytest.fixture(scope="module")
-def served(litter_site: LitterSite) -> Iterator[str]:
-    """Serve the litter site on 127.0.0.1; yield its base URL."""
-    with serve_dir(litter_site.site) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as instance:
-        yield instance
 
 
 def _pages(litter_site: LitterSite) -> list[str]:
@@ -42,29 +26,26 @@ def _pages(litter_site: LitterSite) -> list[str]:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_is_clean_on_pages_built_from_messy_feeds(browser: Any, served: str,
+def test_axe_is_clean_on_pages_built_from_messy_feeds(browser: Any, litter_served: str,
                                                       litter_site: LitterSite,
                                                       scheme: str) -> None:
-    axe = require_module("axe_playwright_python.sync_playwright",
-                         "axe-playwright-python is not installed").Axe()
     context = browser.new_context(color_scheme=scheme)
     page = context.new_page()
     outside: list[str] = []
-    page.on("request", lambda r: None if r.url.startswith(served) else outside.append(r.url))
+    page.on("request", lambda r: None if r.url.startswith(litter_served) else outside.append(r.url))
     failures = {}
     for path in _pages(litter_site):
-        page.goto(served + path)
-        result = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
-        if result.violations_count:
-            failures[path] = result.generate_report()
+        page.goto(litter_served + path)
+        if report := axe_report(page):
+            failures[path] = report
     context.close()
     assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
     assert outside == [], "the pages must load nothing from another host"
 
 
-def test_every_link_of_the_home_page_has_a_name(browser: Any, served: str) -> None:
+def test_every_link_of_the_home_page_has_a_name(browser: Any, litter_served: str) -> None:
     page = browser.new_page()
-    page.goto(served + "index.html")
+    page.goto(litter_served + "index.html")
     names = page.eval_on_selector_all(
         "a[href]", "links => links.map(a => [a.href, (a.innerText || a.getAttribute('aria-label')"
                    " || '').trim()])")
