@@ -57,7 +57,7 @@ from .models import (
     Skipped,
 )
 from .render import DEFAULT_BASE_URL, SiteContent, StagedSite, write_site
-from .store import Store, slugify
+from .store import Store
 from .textclean import CLEAN_VERSION, topic_texts
 from .workers import ParseLimits, ParsePool, release_memory
 from .workers import parse_job as _parse_job  # module-level: tests may replace it
@@ -419,11 +419,9 @@ def _store_result(
         description=parsed.description, posts=posts, max_age=value.max_age,
         moved_to=value.moved_to, shared_links=parsed.shared_links,
         merged_guids=parsed.merged_guids,
-        # A blog listed without a title: its slug from the feed's title, or (no title, or
-        # one in a script a slug cannot spell: 再現力) its site's host.
-        slug_title=None if feed.title else next(
-            (name for name in (parsed.title, urlsplit(parsed.site or "").hostname)
-             if name and slugify(name)), None),
+        # A blog listed without a title: its slug from the feed's title, or its site's host.
+        slug_names=() if feed.title else tuple(
+            name for name in (parsed.title, urlsplit(parsed.site or "").hostname) if name),
     )
     note = f" (joined: latest {len(posts)} of {len(parsed.posts)})" if joining else ""
     if parsed.unlinked:

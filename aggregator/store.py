@@ -270,7 +270,7 @@ class Store:
         moved_to: str | None = None,
         shared_links: int = 0,
         merged_guids: Sequence[str] = (),
-        slug_title: str | None = None,
+        slug_names: Sequence[str] = (),
     ) -> int:
         """Store a successful fetch of ``url`` and its posts in one transaction.
 
@@ -279,14 +279,15 @@ class Store:
         redirects led this time (see :meth:`_note_redirect`). ``shared_links`` counts the
         entries whose link another entry has; ``merged_guids`` are the ids that several
         entries once shared: the one post stored under each is replaced by the entries'
-        own (parse.py tells them apart). ``slug_title`` is the feed's own title, for a
-        blog listed without one: at its first success it gets its slug from it
-        (:func:`_settle_slug`). Return how many posts were new.
+        own (parse.py tells them apart). ``slug_names``, for a blog listed without a
+        title, are what its slug may come from at its first success, best first (its
+        feed's title, its site's host: :func:`_settle_slug`). Return how many posts were
+        new.
         """
         posts = list(posts)
         with self.transaction() as db:
-            if slug_title:
-                _settle_slug(db, url, slug_title)
+            if slug_names:
+                _settle_slug(db, url, slug_names)
             db.executemany("DELETE FROM posts WHERE feed_url = ? AND guid = ?",
                            ((url, guid) for guid in merged_guids))
             existing = {row[0] for row in db.execute("SELECT uid FROM posts WHERE feed_url = ?",
@@ -534,15 +535,17 @@ def _withdraw_picks(db: sqlite3.Connection, where: str, args: Sequence[str]) -> 
     db.execute(f"DELETE FROM diamonds WHERE {where}", args)
 
 
-def _settle_slug(db: sqlite3.Connection, url: str, title: str) -> None:
-    """Give a blog its slug from its feed's title, once, at the feed's first success.
+def _settle_slug(db: sqlite3.Connection, url: str, names: Sequence[str]) -> None:
+    """Give a blog its slug from the first of ``names`` that makes one, once, at its first success.
 
     A blog listed in feeds.yaml without a title is registered under a slug made from its
     feed URL (``127-0-0-1-feeds-feedburner-com-x-xml``) until its feed first answers;
-    then its page moves to the title's slug and stays there, whatever the title becomes.
+    then its page moves to the slug of its feed's title (or, for a title in a script a
+    slug cannot spell, 再現力, of its site's host) and stays there, whatever the title
+    becomes.
     """
     row = db.execute("SELECT slug, last_success FROM feeds WHERE url = ?", (url,)).fetchone()
-    base = slugify(title)
+    base = next((slug for slug in map(slugify, names) if slug), "")
     if row is None or row["last_success"] is not None or not base or row["slug"] == base:
         return
     taken = {r[0] for r in db.execute("SELECT slug FROM feeds WHERE url != ?", (url,))}
