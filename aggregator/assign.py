@@ -21,27 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from .models import Topic
+from .models import Fit, Topic, TopicProfile
 
 PROFILE_TERMS = 200  # terms of a topic's centre kept in its profile
 OUTSIDE_SHARE = 0.05  # a new post joins if closer than all but this share of the others
-
-
-@dataclass(frozen=True, slots=True)
-class TopicProfile:
-    """What a topic looks like, enough to tell whether a new post belongs in it."""
-
-    language: str  # base code: posts of other languages never join
-    terms: Mapping[str, float]  # term -> weight of the topic's centre (unnormalised)
-    floor: float  # the cosine from which a post is as close as the topic's own posts
-
-
-@dataclass(frozen=True, slots=True)
-class Fit:
-    """When the stored topics were found, and on how many posts."""
-
-    day: date
-    posts: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .models import Diamond, Post
-from .store import Feature
+from .models import Diamond, Feature, Post
 from .windows import Window, reach
 
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .diamonds import DiamondSettings, unfit_because
-from .models import Blog, Post
-from .store import Feature
+from .models import Blog, Feature, Post
 from .windows import Window, reach
 
 _DEFAULTS = DiamondSettings()

@@ -15,8 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .models import Blog, BuildReport, Diamond, FeedHealth, Post, Topic
-from .store import Feature, StoredTopic
+from .models import Blog, BuildReport, Diamond, Feature, FeedHealth, Post, StoredTopic, Topic
 from .text import strip_bidi
 
 if TYPE_CHECKING:  # render imports this module

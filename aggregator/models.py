@@ -8,6 +8,7 @@ so nothing else depends on either library's shapes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -226,6 +227,51 @@ class Topic:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredTopic:
+    """A topic as the previous build left it."""
+
+    slug: str
+    label: str
+    terms: tuple[str, ...]
+    post_uids: tuple[str, ...]
+    active: bool
+    last_seen: datetime | None = None  # the last build that had this topic
+
+
+@dataclass(frozen=True, slots=True)
+class TopicProfile:
+    """What a topic looks like, enough to tell whether a new post belongs in it (assign.py)."""
+
+    language: str  # base code: posts of other languages never join
+    terms: Mapping[str, float]  # term -> weight of the topic's centre (unnormalised)
+    floor: float  # the cosine from which a post is as close as the topic's own posts
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """When the stored topics were found, and on how many posts."""
+
+    day: date
+    posts: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicModel:
+    """The topics found in a set of documents (aggregator.topics)."""
+
+    topics: tuple[Topic, ...]
+    misc: tuple[str, ...]  # documents that fit no topic well ("more to explore")
+    related: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    duplicates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kept -> copies
+    # What new posts are assigned by until the next fit (assign.py): each topic's profile
+    # (by slug; a language's shelf has none), the weights of the profiles' terms per
+    # language, and when the topics were fitted.
+    profiles: dict[str, TopicProfile] = field(default_factory=dict)
+    vocabulary: dict[str, dict[str, float]] = field(default_factory=dict)
+    fit: Fit | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TopicOverview:
     """What the home page and the topics index show of one topic (aggregator.overview)."""
 
@@ -246,6 +292,20 @@ class Diamond:
     topic: str | None
     reason: str
     running: int = 0  # blogs in the running when the day's draw began (0: not known)
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One past diamond."""
+
+    date: date
+    feed_url: str
+    post_uid: str
+    topic: str | None
+    reason: str
+    title: str = ""  # as when picked, so the archive outlives the post
+    link: str = ""
+    blog_title: str = ""
 
 
 Outcome = Literal["ok", "not_modified", "failed"]  # a skipped poll counts as not_modified

@@ -9,18 +9,19 @@ never in between.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from .errors import StoreError
 from .models import Diamond, Feed, FeedState, Post, Topic, word_count
+
+# Records live in models.py; these two are re-exported while modules move their imports.
+from .models import Feature as Feature
+from .models import StoredTopic as StoredTopic
+from .slugs import blog_slug_base, slugify, unique_slug
 
 SCHEMA_VERSION = 4
 
@@ -118,32 +119,6 @@ def migrate(db: sqlite3.Connection, version: int, target: int) -> None:
         # One script, one transaction: a migration is applied whole or not at all.
         db.executescript(
             f"BEGIN IMMEDIATE; {MIGRATIONS[step]}; PRAGMA user_version = {step}; COMMIT;")
-
-
-@dataclass(frozen=True, slots=True)
-class StoredTopic:
-    """A topic as the previous build left it."""
-
-    slug: str
-    label: str
-    terms: tuple[str, ...]
-    post_uids: tuple[str, ...]
-    active: bool
-    last_seen: datetime | None = None  # the last build that had this topic
-
-
-@dataclass(frozen=True, slots=True)
-class Feature:
-    """One past diamond."""
-
-    date: date
-    feed_url: str
-    post_uid: str
-    topic: str | None
-    reason: str
-    title: str = ""  # as when picked, so the archive outlives the post
-    link: str = ""
-    blog_title: str = ""
 
 
 class Store:
@@ -631,35 +606,3 @@ def _post(row: sqlite3.Row) -> Post:
         link_words=row["link_words"], words=-1 if row["words"] is None else row["words"],
         topic_text=row["topic_text"],
     )
-
-
-def slugify(text: str, *, max_length: int = 60) -> str:
-    """Return a lowercase ASCII slug of ``text`` ("Ms. Café's Blog" -> "ms-cafe-s-blog")."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].rstrip("-")
-
-
-_FEED_PATH_NOISE = frozenset({"feed", "feeds", "rss", "atom", "posts", "default", "xml", "index",
-                              "blog", "rss2", "atom.xml", "rss.xml", "feed.xml", "index.xml"})
-
-
-def blog_slug_base(feed: Feed) -> str:
-    """Return the preferred slug of a blog: from its title, else from its feed URL."""
-    if feed.title:
-        slug = slugify(feed.title)
-        if slug:
-            return slug
-    parts = urlsplit(feed.url)
-    host = (parts.hostname or "blog").removeprefix("www.")
-    path = [p for p in parts.path.split("/") if p and p.lower() not in _FEED_PATH_NOISE]
-    return slugify("-".join([host, *path])) or "blog"
-
-
-def unique_slug(base: str, taken: set[str]) -> str:
-    """Return ``base``, or ``base-2``, ``base-3``... whichever is not in ``taken``."""
-    slug, n = base, 1
-    while slug in taken:
-        n += 1
-        slug = f"{base}-{n}"
-    return slug

@@ -22,8 +22,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .diamonds import DiamondSettings, exposures
-from .models import Blog, Post
-from .store import Feature
+from .models import Blog, Feature, Post
 
 if TYPE_CHECKING:
     from .render import SiteContent

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from .models import Tag
-from .store import slugify, unique_slug
+from .slugs import slugify, unique_slug
 
 
 def tag_key(spelling: str) -> str:

@@ -40,10 +40,8 @@ from threadpoolctl import threadpool_limits
 
 from .assign import (
     PROFILE_TERMS,
-    Fit,
     NewPost,
     RefitPolicy,
-    TopicProfile,
     assign_new,
     closeness,
     floor_of,
@@ -52,9 +50,9 @@ from .assign import (
     without,
 )
 from .consensus import consensus, gap, split_large
-from .models import MISC_SLUG, Topic
+from .models import MISC_SLUG, Fit, StoredTopic, Topic, TopicModel, TopicProfile
 from .similar import find_copies, neighbours, related_posts
-from .store import StoredTopic, slugify, unique_slug
+from .slugs import slugify, unique_slug
 from .termspace import TermSpace, analyzer, vectorize
 from .textclean import TOPIC_WORDS, clean_posts
 from .vocabulary import (
@@ -110,22 +108,6 @@ class Document:
     clean: str | None = None
     language: str | None = None  # declared; detected from the text when None
     published: datetime | None = None  # the earliest of near-identical copies is kept
-
-
-@dataclass(frozen=True, slots=True)
-class TopicModel:
-    """The topics found in a set of documents."""
-
-    topics: tuple[Topic, ...]
-    misc: tuple[str, ...]  # documents that fit no topic well ("more to explore")
-    related: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    duplicates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kept -> copies
-    # What new posts are assigned by until the next fit (assign.py): each topic's profile
-    # (by slug; a language's shelf has none), the weights of the profiles' terms per
-    # language, and when the topics were fitted.
-    profiles: dict[str, TopicProfile] = field(default_factory=dict)
-    vocabulary: dict[str, dict[str, float]] = field(default_factory=dict)
-    fit: Fit | None = None
 
 
 @dataclass

@@ -23,9 +23,9 @@ from aggregator.diamonds import (
     seed_for,
 )
 from aggregator.fairness import gini
-from aggregator.models import Diamond, Post
+from aggregator.models import Diamond, Feature, Post
 from aggregator.parse import link_words, parse_feed
-from aggregator.store import Feature, Store
+from aggregator.store import Store
 
 from .conftest import FeedServer, _start_server
 from .fakes import Entry, FeedDoc, feeds_yaml, subject_blog

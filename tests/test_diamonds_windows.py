@@ -14,8 +14,8 @@ import pytest
 
 from aggregator.diamonds import DiamondSettings, Exposure, draw_pool, explain, exposures
 from aggregator.fairness import JUDGE_AFTER_DAYS, build_ledger
-from aggregator.models import Blog, Diamond
-from aggregator.store import Feature, Store
+from aggregator.models import Blog, Diamond, Feature
+from aggregator.store import Store
 from aggregator.windows import Window
 
 from .conftest import FeedServer

@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from aggregator.models import Blog, BuildReport, Post
+from aggregator.models import Blog, BuildReport, Feature, Post
 from aggregator.render import SiteContent, render_site
-from aggregator.store import Feature
 from aggregator.surprise import blog_weights, draw, index_json, pool
 
 from .conftest import chromium, serve_dir

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from aggregator import topics
-from aggregator.assign import Fit, RefitPolicy, refit_due
+from aggregator.assign import RefitPolicy, refit_due
+from aggregator.models import Fit
 from aggregator.store import Store
 from aggregator.topics import (
     Document,

@@ -13,7 +13,8 @@ import pytest
 
 from aggregator import topics
 from aggregator.cli import main
-from aggregator.store import Store, StoredTopic
+from aggregator.models import StoredTopic
+from aggregator.store import Store
 from aggregator.textclean import clean_text, repeated_lines, text_lines
 from aggregator.topics import (
     MISC_SLUG,
