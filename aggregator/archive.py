@@ -19,7 +19,7 @@ from .models import Post, Topic
 from .syndication import Channel, Item, stable_id
 
 if TYPE_CHECKING:
-    from .render import _Site
+    from .pages import Site as _Site
 
 DIAMOND_FEED_DAYS = 30  # days of picks in diamonds.xml
 

@@ -24,7 +24,7 @@ from .models import MISC_SLUG, Blog, Post, Tag, Topic
 from .tags import find_tags, slugs_by_spelling
 
 if TYPE_CHECKING:
-    from .render import _Site
+    from .pages import Site as _Site
 
 TAG_PAGE_POSTS = 30  # newest posts on a tag's page (its feeds hold up to render.FEED_ITEMS)
 DIRECTORY_TOPICS = 3  # topics named beside each blog in the directory
@@ -79,7 +79,7 @@ def tag_slugs(blogs: Sequence[Blog]) -> dict[str, str]:
 
 
 class FeedWriter(Protocol):
-    """Write a page's RSS and Atom feeds (render._write_feeds)."""
+    """Write a page's RSS and Atom feeds (feeditems.write_feeds)."""
 
     def __call__(self, site: _Site, path: str, title: str, description: str, page: str,
                  posts: Sequence[Post], out: Path) -> None: ...

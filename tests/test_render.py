@@ -11,7 +11,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from aggregator import render, syndication
+from aggregator import feeditems, syndication
 from aggregator.cli import main
 from aggregator.models import Blog, BuildReport, Post, Topic
 from aggregator.render import SiteContent, render_site
@@ -82,7 +82,7 @@ def test_a_failed_render_leaves_the_previous_site(tmp_path: Path,
 
     def fail(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
-    monkeypatch.setattr(render, "_write_feeds", fail)  # half the pages are written by then
+    monkeypatch.setattr(feeditems, "write_feeds", fail)  # half the pages are written by then
     with pytest.raises(OSError):
         _render(tmp_path, _posts(4), [], [])
     assert (site / "index.html").read_text() == before
@@ -92,7 +92,7 @@ def test_a_failed_render_leaves_the_previous_site(tmp_path: Path,
 def test_a_dissolved_topic_keeps_its_url_and_says_where_posts_went(tmp_path: Path) -> None:
     import feedparser
 
-    from aggregator.store import StoredTopic
+    from aggregator.models import StoredTopic
 
     posts = _posts(6)
     now_topics = [Topic(slug="reading", label="Reading", terms=("reading",),

@@ -1,0 +1,88 @@
+"""build.json, the machine-readable record of a build, and the digest of what pages show."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import UTC
+from pathlib import Path
+
+from . import __version__
+from .health import health_record
+from .models import Blog, BuildReport
+from .pages import Site, templates_dir
+from .sitecontent import SiteContent
+
+
+def pages_key(content: SiteContent) -> str:
+    """Return a digest of everything the pages show, except feed health and the build time.
+
+    Two builds with the same key write the same pages, so the second keeps the first's.
+    The templates and the code's version are part of it: an upgrade re-renders everything.
+    """
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(templates_dir().rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    def steady(blog: Blog) -> Blog:  # without what changes at every fetch
+        return replace(blog, last_success=None, consecutive_failures=0)
+
+    blogs = [steady(b) for b in content.blogs]
+    ledger = content.ledger and replace(content.ledger, rows=tuple(
+        replace(row, blog=steady(row.blog)) for row in content.ledger.rows))
+    shown = [(p.uid, p.title, p.link, p.author, p.published, p.dated, p.excerpt,
+              p.excerpt_html, p.language) for p in content.posts]
+    for part in (content.today, content.seed, content.base_url, content.repo_url, blogs,
+                 shown, content.topics, content.misc, content.diamonds,
+                 sorted(content.related.items()), sorted(content.also_on.items()),
+                 sorted(content.copies), content.history, ledger, content.dissolved):
+        digest.update(repr(part).encode())
+    return digest.hexdigest()
+
+
+def previous_pages_key(out: Path) -> str | None:
+    """Return the pages key the site in ``out`` was written with, if it is whole."""
+    try:
+        data = json.loads((out / "data" / "build.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    key = data.get("pages_key") if isinstance(data, dict) else None
+    if not isinstance(key, str) or not (out / "index.html").is_file():
+        return None
+    return key
+
+
+def build_json(report: BuildReport, site: Site, *, pages_key: str = "") -> str:
+    """Return the machine-readable record of the build."""
+    data = {
+        "pages_key": pages_key,  # what the pages show; see pages_key()
+        "date": report.date.isoformat(),
+        "seed": report.seed,
+        "generated": site.content.generated.astimezone(UTC).isoformat(timespec="seconds"),
+        "feeds": [
+            {"url": f.url, "outcome": f.outcome, "reason": f.reason, "new_posts": f.new_posts,
+             "slug": site.blogs[f.url].slug if f.url in site.blogs else None,
+             "cause": f.cause}
+            for f in report.feeds
+        ],
+        "topics": [
+            {"slug": t.slug, "label": t.label, "terms": list(t.terms),
+             "posts": [p.link for p in site.posts_of(t.post_uids)]}
+            for t in report.topics
+        ],
+        "misc": [p.link for p in site.posts_of(site.content.misc)],
+        "diamonds": [
+            {"link": site.posts[d.post_uid].link, "title": site.posts[d.post_uid].title,
+             "feed_url": d.feed_url, "topic": d.topic, "reason": d.reason}
+            for d in report.diamonds if d.post_uid in site.posts
+        ],
+        "summary": {
+            "feeds_ok": report.count("ok"), "feeds_not_modified": report.count("not_modified"),
+            "feeds_failed": report.count("failed"), "new_posts": report.new_posts,
+            "posts": report.total_posts, "topics": len(report.topics),
+            "diamonds": len(report.diamonds),
+        },
+        "health": [health_record(h) for h in report.health],  # sickest first
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
