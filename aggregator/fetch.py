@@ -190,7 +190,9 @@ async def fetch_feed(
     url = state.moved_to if state and state.moved_to else feed.url
     limiter = limiter or HostLimiter(options.concurrency, options.per_host)
     started = time.monotonic()
-    async with limiter.total, limiter.host(url):
+    # The host's turn first, then a slot of the run's: a feed queued behind others of its
+    # host holds no slot while it waits, so feeds on idle hosts are not held back.
+    async with limiter.host(url), limiter.total:
         try:
             async with asyncio.timeout(options.deadline):
                 value: FetchedFeed | NotModified | FetchError = await _get_with_retries(

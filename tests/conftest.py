@@ -208,11 +208,12 @@ def feed_server() -> Iterator[FeedServer]:
 
 
 @contextmanager
-def _start_server() -> Iterator[FeedServer]:
+def _start_server(host: str = "127.0.0.1") -> Iterator[FeedServer]:
+    """Start a FeedServer on ``host`` (another loopback address is another host name)."""
     server = FeedServer(base="", routes={}, requests=[])
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(server))
+    httpd = ThreadingHTTPServer((host, 0), _make_handler(server))
     httpd.daemon_threads = True
-    server.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    server.base = f"http://{host}:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

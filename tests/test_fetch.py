@@ -28,7 +28,7 @@ from aggregator.errors import FetchError
 from aggregator.fetch import FetchOptions, fetch_feed, make_client, skip_reason
 from aggregator.models import Feed, FeedState, FetchedFeed, FetchResult, NotModified, Skipped
 
-from .conftest import FeedServer
+from .conftest import FeedServer, _start_server
 from .fakes import feeds_yaml, subject_blog
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -472,6 +472,20 @@ def test_feeds_that_timed_out_last_run_start_first(tmp_path: Path,
     # /c.xml timed out: it goes first, so its deadline overlaps the others' work.
     assert [p for p, _ in feed_server.requests] == ["/c.xml", "/a.xml", "/b.xml"]
     assert [f["url"] for f in data["feeds"]] == urls  # reports keep feeds.yaml's order
+
+
+def test_feeds_queued_for_a_busy_host_do_not_hold_back_other_hosts(
+        feed_server: FeedServer) -> None:
+    # A community list has runs of feeds on one host (feedburner, medium). Those waiting
+    # for their host's turn must not take the run's slots from feeds on idle hosts.
+    with _start_server("127.0.0.2") as other:
+        busy = [Feed(feed_server.serve(f"/a{i}.xml", BODY, delay=0.6)) for i in range(3)]
+        idle = Feed(other.serve("/b.xml", BODY))
+        opts = options(concurrency=2, per_host=1)
+        results = asyncio.run(fetch.fetch_feeds([*busy, idle], {}, opts, now=NOW))
+    assert all(isinstance(r.value, FetchedFeed) for r in results)
+    # Held back, it would start only when two of the busy host's feeds were done (1.2 s).
+    assert results[-1].seconds < 0.6
 
 
 def test_feed_failing_for_30_days_is_marked_dead(tmp_path: Path, feed_server: FeedServer,
