@@ -315,7 +315,8 @@ async def update_feeds(
     Parsing runs in worker processes while other feeds are still downloading, and each
     feed's results are stored in one transaction as soon as they are ready.
     """
-    limiter = HostLimiter(options.concurrency, options.per_host)
+    # A body waits in memory for a worker: no more of them at once than feeds in flight.
+    limiter = HostLimiter(options.concurrency, options.per_host, bodies=options.concurrency)
     workers = (os.cpu_count() or 1) if len(feeds) >= PARALLEL_PARSE_FROM else 1
     pool = ParsePool(workers, PARSE_LIMITS)  # started when the first body comes in
 
@@ -328,8 +329,11 @@ async def update_feeds(
         value = result.value
         parsed: ParsedFeed | ParseError | None = None
         if isinstance(value, FetchedFeed):
-            parsed = await pool.parse(_parse_job, value.body, feed.url, now,
-                                      value.content_type, value.final_url, feed.language)
+            try:
+                parsed = await pool.parse(_parse_job, value.body, feed.url, now,
+                                          value.content_type, value.final_url, feed.language)
+            finally:
+                limiter.body_done()
         try:
             report = _store_result(store, feed, state, value, parsed, now=now,
                                    first_build=first_build)

@@ -113,12 +113,20 @@ async def fetch_feeds(
 
 
 class HostLimiter:
-    """Bound the requests in flight: globally, and per host name."""
+    """Bound the requests in flight: globally, and per host name.
 
-    def __init__(self, total: int, per_host: int) -> None:
+    With ``bodies``, also the feeds between taking their turn and :meth:`body_done`:
+    downloading, or downloaded and waiting for a parse worker. Downloads outrun parsing
+    (at 10,000 feeds, thousands of bodies would wait in memory at once), so a feed does
+    not start while ``bodies`` others hold theirs; the caller that parses calls
+    :meth:`body_done` after each parse of a :class:`FetchedFeed`.
+    """
+
+    def __init__(self, total: int, per_host: int, *, bodies: int | None = None) -> None:
         self._total = asyncio.Semaphore(max(1, total))
         self._per_host = max(1, per_host)
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._bodies = asyncio.Semaphore(max(1, bodies)) if bodies is not None else None
 
     def host(self, url: str) -> asyncio.Semaphore:
         """Return the semaphore of ``url``'s host."""
@@ -132,6 +140,16 @@ class HostLimiter:
     def total(self) -> asyncio.Semaphore:
         """Return the global semaphore."""
         return self._total
+
+    async def hold_body(self) -> None:
+        """Wait until a body may be fetched (no-op without a ``bodies`` bound)."""
+        if self._bodies is not None:
+            await self._bodies.acquire()
+
+    def body_done(self) -> None:
+        """Let another feed fetch: this one's body is parsed, or there is none."""
+        if self._bodies is not None:
+            self._bodies.release()
 
 
 def skip_reason(state: FeedState | None, options: FetchOptions, now: datetime) -> str | None:
@@ -192,15 +210,24 @@ async def fetch_feed(
     started = time.monotonic()
     # The host's turn first, then a slot of the run's: a feed queued behind others of its
     # host holds no slot while it waits, so feeds on idle hosts are not held back.
-    async with limiter.host(url), limiter.total:
+    async with limiter.host(url):
+        await limiter.hold_body()
         try:
-            async with asyncio.timeout(options.deadline):
-                value: FetchedFeed | NotModified | FetchError = await _get_with_retries(
-                    client, feed.url, url, state, options)
-        except TimeoutError:
-            value = FetchError("timeout", f"no complete answer within {options.deadline:g} s")
-        except FetchError as e:
-            value = e
+            async with limiter.total:
+                try:
+                    async with asyncio.timeout(options.deadline):
+                        value: FetchedFeed | NotModified | FetchError = (
+                            await _get_with_retries(client, feed.url, url, state, options))
+                except TimeoutError:
+                    value = FetchError("timeout",
+                                       f"no complete answer within {options.deadline:g} s")
+                except FetchError as e:
+                    value = e
+        except BaseException:
+            limiter.body_done()
+            raise
+    if not isinstance(value, FetchedFeed):
+        limiter.body_done()  # nothing to parse
     return FetchResult(feed, value, seconds=time.monotonic() - started)
 
 

@@ -10,12 +10,24 @@ import asyncio
 import ctypes
 import os
 import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from aggregator import build as build_module
 from aggregator.errors import ParseError
-from aggregator.workers import ParseLimits, ParsePool, resident_bytes
+from aggregator.fetch import FetchOptions
+from aggregator.models import Feed, FeedReport, FetchResult
+from aggregator.store import Store
+from aggregator.workers import ParseLimits, ParsePool, parse_job, resident_bytes
+
+from .conftest import FeedServer
+from .fakes import subject_blog
+
+NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 
 # Jobs run in the spawned workers, which import them from this module.
 _HOARD: list[bytes] = []
@@ -109,3 +121,31 @@ def test_a_worker_that_never_answers_is_a_timeout_not_a_crash() -> None:
     (stuck,) = run(ParsePool(1, ParseLimits(wall_seconds=2)), (nap, 60))
     assert isinstance(stuck, ParseError) and stuck.kind == "parse_timeout", stuck
     assert "no answer after 2 s" in str(stuck)
+
+
+def slow_parse(*args: Any) -> Any:
+    """Parse as a build does, slowly: downloads outrun the workers."""
+    time.sleep(0.2)
+    return parse_job(*args)
+
+
+def test_bodies_waiting_for_a_worker_are_bounded(
+        feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # At 10,000 feeds downloads outran the two workers by thousands of bodies, all held
+    # in memory. A feed now starts only while fewer than --concurrency others hold one.
+    monkeypatch.setattr(build_module, "_parse_job", slow_parse)
+    body = subject_blog("phonics", "phonics", n=2, end=NOW).rss()
+    feeds = [Feed(feed_server.serve(f"/{i}.xml", body)) for i in range(24)]
+    waiting: list[int] = []
+
+    def on_feed(result: FetchResult, report: FeedReport) -> None:
+        waiting.append(len(feed_server.requests) - len(waiting) - 1)  # others downloaded
+
+    options = FetchOptions(allow_private_hosts=True, min_interval=timedelta(0), concurrency=3)
+    with Store(tmp_path / "state.db") as store:
+        states = store.sync_feeds(feeds, NOW)
+        reports = asyncio.run(build_module.update_feeds(
+            feeds, states, store, now=NOW, options=options, first_build=True,
+            on_feed=on_feed))
+    assert [r.outcome for r in reports] == ["ok"] * len(feeds)
+    assert max(waiting) <= options.concurrency
