@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as dtime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import syndication
@@ -19,6 +18,7 @@ from .models import Post, Topic
 from .syndication import Channel, Item, stable_id
 
 if TYPE_CHECKING:
+    from .pages import Files
     from .pages import Site as _Site
 
 DIAMOND_FEED_DAYS = 30  # days of picks in diamonds.xml
@@ -59,7 +59,7 @@ def past_picks(site: _Site) -> list[tuple[date, list[PastPick]]]:
     return sorted(days.items(), key=lambda kv: kv[0], reverse=True)
 
 
-def write_diamond_pages(site: _Site, page: Callable[..., None], out: Path) -> None:
+def write_diamond_pages(site: _Site, page: Callable[..., None], files: Files) -> None:
     """Write the diamonds archive, diamonds.xml and the fairness ledger."""
     days = past_picks(site)
     page("diamonds/index.html", "diamonds.html", days=days)
@@ -70,7 +70,7 @@ def write_diamond_pages(site: _Site, page: Callable[..., None], out: Path) -> No
                     "with the reason for each pick.",
         self_url=site.absolute("diamonds.xml"), site_url=site.absolute("diamonds/index.html"),
         updated=max((i.published for i in items), default=site.content.generated))
-    (out / "diamonds.xml").write_bytes(syndication.rss(channel, items))
+    files.write_bytes("diamonds.xml", syndication.rss(channel, items))
     if site.content.ledger is not None:
         page("fairness/index.html", "fairness.html", ledger=site.content.ledger,
              chart=fairness_chart(site.content.ledger))

@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import syndication
@@ -24,6 +23,7 @@ from .models import MISC_SLUG, Blog, Post, Tag, Topic
 from .tags import find_tags, slugs_by_spelling
 
 if TYPE_CHECKING:
+    from .pages import Files
     from .pages import Site as _Site
 
 TAG_PAGE_POSTS = 30  # newest posts on a tag's page (its feeds hold up to render.FEED_ITEMS)
@@ -82,7 +82,7 @@ class FeedWriter(Protocol):
     """Write a page's RSS and Atom feeds (feeditems.write_feeds)."""
 
     def __call__(self, site: _Site, path: str, title: str, description: str, page: str,
-                 posts: Sequence[Post], out: Path) -> None: ...
+                 posts: Sequence[Post], files: Files) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +125,9 @@ def _newest(posts: Sequence[Post]) -> Post | None:
     return posts[0] if posts else None
 
 
-def write_tag_pages(page: Callable[..., None], site: _Site, out: Path, *,
+def write_tag_pages(page: Callable[..., None], site: _Site, files: Files, *,
                     write_feeds: FeedWriter) -> None:
-    """Write the tags index and every tag's page and feeds into ``out``.
+    """Write the tags index and every tag's page and feeds with ``page`` and ``files``.
 
     ``page`` renders a template to a path; ``write_feeds`` writes RSS and Atom.
     """
@@ -142,8 +142,8 @@ def write_tag_pages(page: Callable[..., None], site: _Site, out: Path, *,
              posts=summary.posts[:TAG_PAGE_POSTS])
         write_feeds(site, path, f"{tag.name} · Edublogs by topic",
                     f"Posts from the blogs tagged “{tag.name}”, newest first.",
-                    path + "index.html", summary.posts, out)
-        (out / path / "blogs.opml").write_bytes(syndication.opml(
+                    path + "index.html", summary.posts, files)
+        files.write_bytes(path + "blogs.opml", syndication.opml(
             f"Blogs tagged {tag.name}",
             [syndication.Outline(title=b.title, xml_url=b.url, html_url=b.site,
                                  language=b.language, description=b.description)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from . import syndication
 from .models import Blog, Post
-from .pages import Site
+from .pages import Files, Site
 from .syndication import Channel, Item, Outline, stable_id
 
 FEED_ITEMS = 100  # items in the combined feed
@@ -28,7 +27,7 @@ def post_item(site: Site, post: Post) -> Item:
 
 
 def write_feeds(site: Site, path: str, title: str, description: str, page: str,
-                posts: Sequence[Post], out: Path, extra: Sequence[Item] = ()) -> None:
+                posts: Sequence[Post], files: Files, extra: Sequence[Item] = ()) -> None:
     """Write ``path``feed.xml (RSS 2.0) and ``path``atom.xml (Atom 1.0) for ``posts``."""
     items = [*extra, *(post_item(site, p) for p in posts[:FEED_ITEMS])]
     updated = max((i.published for i in items), default=site.content.generated)
@@ -36,9 +35,7 @@ def write_feeds(site: Site, path: str, title: str, description: str, page: str,
         channel = Channel(title=title, description=description,
                           self_url=site.absolute(path + name), site_url=site.absolute(page),
                           updated=updated)
-        target = out / path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(writer(channel, items))
+        files.write_bytes(path + name, writer(channel, items))
 
 
 def blog_outlines(blogs: Sequence[Blog]) -> list[Outline]:

@@ -7,8 +7,8 @@ module decides the paths and hands each page's data to the page writer
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
 
 from markupsafe import Markup
@@ -18,31 +18,29 @@ from .buildjson import build_json
 from .health import for_how_long
 from .models import MISC_LABEL, MISC_SLUG, BuildReport, Post, Topic
 from .overview import QUIET_AFTER_DAYS, by_newest, preview
-from .pages import Pages, PageWriter, Site, templates_dir
+from .pages import Files, Pages, PageWriter, Site, templates_dir
+from .periods import by_year, periods, write_archive
 from .repo import suggest_form
+from .searchindex import SearchPlan, is_index
 from .sitecontent import SiteContent
 from .store import StoredTopic
 from .syndication import Item, stable_id
 
-TOPIC_PAGE_POSTS = 30  # posts on each page of a topic
+TOPIC_PAGE_POSTS = 30  # newest posts on a topic's page, with excerpts (all: its archive)
 HOME_TOPIC_POSTS = 3  # posts per topic on the home page (its newest, one per blog)
 HOME_TOPICS = 10  # topics previewed on the home page: it stays about ten phone screens
 BLOG_PAGE_POSTS = 30
 
 
-def topic_page_path(slug: str, number: int) -> str:
-    """Return the path of page ``number`` (from 1) of a topic."""
-    return f"topics/{slug}/index.html" if number == 1 else f"topics/{slug}/page/{number}/index.html"
-
-
 def _write_topic_pages(page: PageWriter, site: Site, topic: Topic) -> None:
-    """Write a topic's pages, newest posts first, :data:`TOPIC_PAGE_POSTS` to a page."""
+    """Write a topic's front page (its newest posts) and its compact archive by month."""
     posts = site.posts_of(topic.post_uids)
-    chunks = [posts[i:i + TOPIC_PAGE_POSTS] for i in range(0, len(posts), TOPIC_PAGE_POSTS)]
-    for number, chunk in enumerate(chunks or [[]], start=1):
-        page(topic_page_path(topic.slug, number), "topic.html", topic=topic, posts=chunk,
-             total=len(posts), number=number, pages=max(1, len(chunks)),
-             page_path=topic_page_path)
+    months = periods(posts, "month", f"topics/{topic.slug}/")
+    page(f"topics/{topic.slug}/index.html", "topic.html", topic=topic,
+         posts=posts[:TOPIC_PAGE_POSTS], total=len(posts), years=by_year(months))
+    write_archive(page, months, title=topic.label, front=f"topics/{topic.slug}/index.html",
+                  front_label="the topic's page", nav_label="Other months of this topic",
+                  link_blog=True, searchable=False)
 
 
 def successors(old: StoredTopic, topics: Sequence[Topic]) -> list[tuple[Topic, int]]:
@@ -52,7 +50,8 @@ def successors(old: StoredTopic, topics: Sequence[Topic]) -> list[tuple[Topic, i
     return sorted(((t, n) for t, n in shares if n), key=lambda s: (-s[1], s[0].slug))
 
 
-def _write_dissolved_topic(page: PageWriter, site: Site, old: StoredTopic, out: Path) -> None:
+def _write_dissolved_topic(page: PageWriter, site: Site, old: StoredTopic,
+                           files: Files) -> None:
     """Keep a dissolved topic's URL: a notice page, and a feed whose last item says so.
 
     Topic URLs are promises to subscribers: a reader subscribed to the topic's feed
@@ -72,7 +71,7 @@ def _write_dissolved_topic(page: PageWriter, site: Site, old: StoredTopic, out: 
     )
     feeditems.write_feeds(site, path, f"{old.label} · Edublogs by topic (ended)",
                           f"This topic has ended; its posts moved to {where}.",
-                          path + "index.html", [], out, extra=[notice])
+                          path + "index.html", [], files, extra=[notice])
 
 
 def write_status(page: Pages, report: BuildReport, key: str) -> None:
@@ -83,8 +82,12 @@ def write_status(page: Pages, report: BuildReport, key: str) -> None:
     page.write("data/build.json", build_json(report, page.site, pages_key=key))
 
 
-def write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -> None:
-    """Write every page and feed of ``content`` into ``out``."""
+def write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -> SearchPlan:
+    """Write every page and feed of ``content`` into ``out``; return what search indexes.
+
+    ``out`` may hold the previous site's files (linked): those this build does not write
+    again are removed at the end.
+    """
     page = Pages(content, out)
     site = page.site
 
@@ -96,7 +99,7 @@ def write_all(content: SiteContent, report: BuildReport, out: Path, key: str) ->
          more=active[HOME_TOPICS:], quieter=[o for o in topics if not o.active],
          misc=preview(site.posts_of(content.misc), HOME_TOPIC_POSTS), misc_label=MISC_LABEL,
          misc_count=len(content.misc), quiet_days=QUIET_AFTER_DAYS)
-    archive.write_diamond_pages(site, page, out)
+    archive.write_diamond_pages(site, page, page.files)
     river.write_river(page, content.posts, content.copies)
     surprise.write_surprise(page, content)
 
@@ -106,7 +109,7 @@ def write_all(content: SiteContent, report: BuildReport, out: Path, key: str) ->
         _write_topic_pages(page, site, Topic(slug=MISC_SLUG, label=MISC_LABEL, terms=(),
                                              post_uids=tuple(content.misc)))
     for old in content.dissolved:
-        _write_dissolved_topic(page, site, old, out)
+        _write_dissolved_topic(page, site, old, page.files)
     page("topics/index.html", "topics.html", misc_count=len(content.misc),
          topics=sorted(topics, key=lambda o: (o.topic.label.casefold(), o.topic.slug)))
 
@@ -118,42 +121,49 @@ def write_all(content: SiteContent, report: BuildReport, out: Path, key: str) ->
         posts = posts_by_blog.get(blog.url, [])
         related = {p.uid: [site.posts[u] for u in content.related.get(p.uid, ())
                            if u in site.posts] for p in posts[:BLOG_PAGE_POSTS]}
+        years = periods(posts, "year", f"blogs/{blog.slug}/")
         page(f"blogs/{blog.slug}/index.html", "blog.html", blog=blog,
-             posts=posts[:BLOG_PAGE_POSTS], total=len(posts), related=related)
+             posts=posts[:BLOG_PAGE_POSTS], total=len(posts), related=related,
+             years=by_year(years))
+        write_archive(page, years, title=blog.title, front=f"blogs/{blog.slug}/index.html",
+                      front_label="the blog's page", nav_label="Other years of this blog",
+                      link_blog=False, searchable=True)
     page("blogs/index.html", "blogs.html", **blogpages.directory_page(
         blogs, content.posts, site.topic_of, content.generated))
-    blogpages.write_tag_pages(page, site, out, write_feeds=feeditems.write_feeds)
+    blogpages.write_tag_pages(page, site, page.files, write_feeds=feeditems.write_feeds)
     page("about/index.html", "about.html", repo=content.repo_url,
          suggest=suggest_form(content.repo_url))
     # Served for any missing path at any depth, so its links must be absolute.
     page("404.html", "404.html", root=site.base_url,
          inline_css=Markup(_stylesheet().read_text(encoding="utf-8")))
-    page("search/index.html", "search.html")
+    search = SearchPlan(years=tuple(sorted({p.published.astimezone(UTC).year
+                                            for p in content.posts})),
+                        this_year=content.today.year)
+    page("search/index.html", "search.html", archives=search.archives())
 
-    style = templates_dir() / "static" / "style.css"
-    (out / "assets").mkdir(exist_ok=True)
-    shutil.copyfile(style, out / "assets" / "style.css")
-    for script in ("search.js", "search-disk.js", "surprise.js"):
-        shutil.copyfile(templates_dir() / "static" / script, out / "assets" / script)
+    for asset in ("style.css", "search.js", "search-disk.js", "surprise.js"):
+        page.files.write_bytes(f"assets/{asset}", (templates_dir() / "static" / asset).read_bytes())
     feeditems.write_feeds(site, "", "Edublogs by topic: all posts",
                           "Every post from the community's education blogs, newest first.",
                           "index.html", [p for p in content.posts if p.uid not in content.copies],
-                          out)
-    (out / "blogs.opml").write_bytes(syndication.opml(
+                          page.files)
+    page.files.write_bytes("blogs.opml", syndication.opml(
         "Edublogs by topic: every blog", feeditems.blog_outlines(blogs),
         created=content.generated))
     for topic in content.topics:
         topic_posts = site.posts_of(topic.post_uids)
         feeditems.write_feeds(site, f"topics/{topic.slug}/", f"{topic.label} · Edublogs by topic",
                               f"Posts about {topic.label}, newest first.",
-                              f"topics/{topic.slug}/index.html", topic_posts, out)
+                              f"topics/{topic.slug}/index.html", topic_posts, page.files)
         writers = sorted({p.feed_url for p in topic_posts})
-        (out / "topics" / topic.slug / "blogs.opml").write_bytes(syndication.opml(
+        page.files.write_bytes(f"topics/{topic.slug}/blogs.opml", syndication.opml(
             f"Blogs writing about {topic.label}",
             feeditems.blog_outlines(sorted((site.blogs[u] for u in writers),
                                            key=lambda b: (b.title.casefold(), b.slug))),
             created=content.generated))
     write_status(page, report, key)
+    page.files.prune(keep=is_index)  # the search bundles are the indexer's to keep
+    return search
 
 
 def _stylesheet() -> Path:

@@ -7,7 +7,10 @@ absolute URLs (feed links, ``atom:link rel=self``) use the content's ``base_url`
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import stat
 from collections.abc import Callable, Sequence
 from datetime import UTC
 from pathlib import Path
@@ -33,6 +36,55 @@ def templates_dir() -> Path:
     if installed.is_dir():
         return installed
     return Path(__file__).resolve().parent.parent / "templates"
+
+
+class Files:
+    """Write a site's files into its staging folder, keeping those whose bytes are unchanged.
+
+    The staging folder starts as a linked copy of the published site
+    (:func:`aggregator.staging.link_tree`): a file written with the bytes it already has
+    stays the very file (its bytes and its mtime, so a deploy diff is small); any other is
+    unlinked first and written anew, never through a link shared with the published site.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.written: set[str] = set()  # every path written this build
+        self.changed: set[str] = set()  # ...of which these have new bytes
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Write ``data`` to ``path`` (relative to the site) unless it holds them already."""
+        target = self.out / path
+        self.written.add(path)
+        try:
+            info = target.lstat()
+            if (stat.S_ISREG(info.st_mode) and info.st_size == len(data)
+                    and target.read_bytes() == data):
+                return
+        except OSError:
+            pass  # not there yet (or unreadable): written below
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        target.write_bytes(data)
+        self.changed.add(path)
+
+    def prune(self, keep: Callable[[str], bool]) -> int:
+        """Remove the files this build did not write, but those ``keep`` says; return how many.
+
+        What is left of the published site in the staging folder is what it no longer has
+        (a page of a dissolved period, a blog that left).
+        """
+        removed = 0
+        for folder, dirs, names in os.walk(self.out, topdown=False):
+            for name in names:
+                path = Path(folder, name).relative_to(self.out).as_posix()
+                if path not in self.written and not keep(path):
+                    Path(folder, name).unlink()
+                    removed += 1
+            for name in dirs:
+                with contextlib.suppress(OSError):  # not empty: it holds a page
+                    Path(folder, name).rmdir()
+        return removed
 
 
 class Site:
@@ -67,6 +119,7 @@ class Pages:
         self.site = site = Site(content)
         self.content = content
         self.out = out
+        self.files = Files(out)
         env = Environment(
             loader=FileSystemLoader(templates_dir()),
             autoescape=True,
@@ -103,8 +156,5 @@ class Pages:
         self.write(path, html)
 
     def write(self, path: str, text: str) -> None:
-        """Write ``text`` to ``path``, never through a link shared with the previous site."""
-        target = self.out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.unlink(missing_ok=True)
-        target.write_text(text, encoding="utf-8")
+        """Write ``text`` to ``path`` (:meth:`Files.write_bytes`)."""
+        self.files.write_bytes(path, text.encode("utf-8"))

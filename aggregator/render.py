@@ -26,14 +26,13 @@ from .pageplan import (
     HOME_TOPICS,
     TOPIC_PAGE_POSTS,
     successors,
-    topic_page_path,
     write_all,
     write_status,
 )
 from .pages import GIST_CHARS, Pages, templates_dir
 from .searchindex import index_search
 from .sitecontent import DEFAULT_BASE_URL, SiteContent
-from .staging import StagedSite, remove_stale_staging
+from .staging import StagedSite, link_tree, remove_stale_staging
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ __all__ = [
     "BLOG_PAGE_POSTS", "DEFAULT_BASE_URL", "FEED_ITEMS", "GIST_CHARS", "HOME_TOPICS",
     "HOME_TOPIC_POSTS", "TOPIC_PAGE_POSTS", "SiteContent", "StagedSite", "build_json",
     "index_search", "pages_key", "post_item", "remove_stale_staging", "render_site",
-    "successors", "templates_dir", "topic_page_path", "write_site",
+    "successors", "templates_dir", "write_site",
 ]
 
 
@@ -64,16 +63,18 @@ def write_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -
     # The build's process id in the name: a later build knows a folder left by one killed.
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-{os.getpid()}-", dir=out.parent))
     try:
+        if out.is_dir():
+            # Pages written again with the bytes they have keep their file (and mtime).
+            link_tree(out, tmp)
         if previous_pages_key(out) == key:
             # Nothing a page shows has changed since the site in `out` was written (a
             # re-run on the same day with no new posts): keep its pages and search index,
             # and write again only what follows each fetch, the status page and build.json.
             log.info("Nothing the pages show has changed: kept them, rewrote the status page")
-            shutil.copytree(out, tmp, dirs_exist_ok=True, copy_function=os.link)
             write_status(Pages(content, tmp), report, key)
             return StagedSite(tmp, out, needs_index=False)
-        write_all(content, report, tmp, key)
-        return StagedSite(tmp, out, needs_index=True)
+        plan = write_all(content, report, tmp, key)
+        return StagedSite(tmp, out, needs_index=True, search=plan)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -1,8 +1,10 @@
 """The "Latest" river: every post, newest first, as a planet shows it (#17).
 
-For readers who want exactly that and nothing cleverer: no topics, no picks, one list
-paginated ``latest/``, ``latest/2/``..., each page linked to its neighbours with
-``rel="prev"`` and ``rel="next"``. A cross-post copy appears once, as its original (with
+For readers who want exactly that and nothing cleverer: no topics, no picks. Its front
+page, ``latest/``, shows the newest posts with their excerpts; every post is also on the
+compact page of its day (``latest/2026/11/20/``), each day linked to the days before and
+after with ``rel="prev"`` and ``rel="next"``. A day that is over keeps its page, byte for
+byte, whatever arrives later (#14). A cross-post copy appears once, as its original (with
 "also on"), as in the combined feed.
 """
 
@@ -11,30 +13,25 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 
 from .models import Post
+from .periods import Period, periods, write_archive
 
-RIVER_PAGE_POSTS = 50  # posts on each page of the river
-
-
-def river_page_path(number: int) -> str:
-    """Return the path of page ``number`` (from 1) of the river."""
-    return "latest/index.html" if number == 1 else f"latest/{number}/index.html"
+RIVER_PAGE_POSTS = 50  # posts on the river's front page, with their excerpts
+RIVER_DAYS_LISTED = 10  # days of the archive the front page links to
+RIVER_PATH = "latest/index.html"
 
 
-def river_pages(posts: Sequence[Post], copies: Collection[str] = (),
-                per_page: int = RIVER_PAGE_POSTS) -> list[list[Post]]:
-    """Return ``posts`` (newest first) without the ``copies``, cut into pages.
-
-    There is always a first page, empty on a site with no posts yet.
-    """
-    shown = [p for p in posts if p.uid not in copies]
-    return [shown[i:i + per_page] for i in range(0, len(shown), per_page)] or [[]]
+def river_days(posts: Sequence[Post], copies: Collection[str] = ()) -> list[Period]:
+    """Return ``posts`` without the ``copies``, by day, the newest day first."""
+    return periods((p for p in posts if p.uid not in copies), "day", "latest/")
 
 
 def write_river(page: Callable[..., None], posts: Sequence[Post],
                 copies: Collection[str] = ()) -> None:
-    """Write every page of the river with ``page`` (the site's page writer)."""
-    pages = river_pages(posts, copies)
-    total = sum(len(chunk) for chunk in pages)
-    for number, chunk in enumerate(pages, start=1):
-        page(river_page_path(number), "latest.html", posts=chunk, number=number,
-             pages=len(pages), total=total, page_path=river_page_path)
+    """Write the river's front page and its archive of days with ``page``."""
+    shown = [p for p in posts if p.uid not in copies]
+    days = river_days(shown)
+    page(RIVER_PATH, "latest.html", posts=shown[:RIVER_PAGE_POSTS], total=len(shown),
+         days=days[:RIVER_DAYS_LISTED], older=days[0] if days else None)
+    write_archive(page, days, title="Latest", front=RIVER_PATH,
+                  front_label="the river's front page",
+                  nav_label="Other days of the latest posts", link_blog=True, searchable=False)

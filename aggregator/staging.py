@@ -11,10 +11,10 @@ import glob
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .searchindex import index_search
+from .searchindex import SearchPlan, index_search
 
 
 @dataclass
@@ -28,12 +28,13 @@ class StagedSite:
     tmp: Path
     out: Path
     needs_index: bool
+    search: SearchPlan = field(default_factory=SearchPlan)
 
     def publish(self) -> None:
         """Build the search index if the pages are new, then replace ``out`` atomically."""
         try:
             if self.needs_index:
-                index_search(self.tmp)
+                index_search(self.tmp, self.search)
             swap_in(self.tmp, self.out)
         except BaseException:
             self.discard()
@@ -78,6 +79,32 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True  # it exists, owned by someone else
     return True
+
+
+def link_tree(site: Path, staging: Path) -> int:
+    """Fill the empty folder ``staging`` with links to the files of ``site``; return how many.
+
+    A page the build writes again with the same bytes then stays that very file, mtime
+    and all. Only regular files and folders come along, never a symbolic link, so nothing
+    written into ``staging`` can land outside it; on a file system without hard links the
+    files are copied (their mtimes with them).
+    """
+    linked = 0
+    for folder, dirs, names in os.walk(site):
+        here = Path(folder)
+        into = staging / here.relative_to(site)
+        into.mkdir(exist_ok=True)
+        dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
+        for name in names:
+            source = here / name
+            if not source.is_file() or source.is_symlink():
+                continue
+            try:
+                os.link(source, into / name)
+            except OSError:
+                shutil.copy2(source, into / name)
+            linked += 1
+    return linked
 
 
 def swap_in(new: Path, out: Path) -> None:

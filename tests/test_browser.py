@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 
@@ -38,9 +39,14 @@ def _page_types(base: str, page: Any) -> dict[str, str]:
         "about": base + "about/index.html",
         "search": base + "search/index.html?q=library",
         "latest": base + "latest/index.html",
-        "latest-2": base + "latest/2/index.html",
         "surprise": base + "surprise/index.html",
     }
+    # The compact archive pages (#14): a river's day, a topic's month, a blog's year.
+    for name, front in (("latest-day", "latest"), ("topic-month", "topic"),
+                        ("blog-year", "blog")):
+        page.goto(urls[front])
+        urls[name] = urljoin(urls[front],
+                             page.locator(".archive-index a").first.get_attribute("href"))
     for name, path in (("status", "status/index.html"), ("diamonds", "diamonds/index.html"),
                        ("fairness", "fairness/index.html"), ("404", "404.html")):
         if page.request.get(base + path).ok:

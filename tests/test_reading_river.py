@@ -1,4 +1,4 @@
-"""The "Latest" river: every post, newest first, paginated, linked from every page (#17)."""
+"""The "Latest" river: every post, newest first, by day, linked from every page (#17, #14)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from aggregator.cli import main
-from aggregator.river import RIVER_PAGE_POSTS, river_page_path
+from aggregator.river import RIVER_PAGE_POSTS
 
 from .conftest import _start_server
 from .fakes import Entry, FeedDoc, feeds_yaml
 
 END = datetime(2026, 11, 20, 9, tzinfo=UTC)
 BLOGS = ("quill", "sprout", "acorn")
-PER_BLOG = 45  # three blogs: 135 posts, three pages of the river
+PER_BLOG = 45  # three blogs: 135 posts, an hour apart
 
 
 @pytest.fixture(scope="module")
@@ -46,34 +46,37 @@ def _post_links(html: str) -> list[str]:
     return re.findall(r'class="post-title"><a href="([^"]+)"', html)
 
 
+def _days(out: Path) -> list[Path]:
+    """Return the river's day pages, newest first."""
+    return sorted((out / "latest").glob("[0-9]*/[0-9]*/[0-9]*/index.html"), reverse=True)
+
+
 def test_the_river_holds_every_post_once_newest_first(site: tuple[Path, list[str]]) -> None:
     out, newest_first = site
-    pages = -(-len(newest_first) // RIVER_PAGE_POSTS)
-    assert pages == 3
+    front = _post_links((out / "latest" / "index.html").read_text())
+    assert front == newest_first[:RIVER_PAGE_POSTS]  # the newest, with their excerpts
+    days = _days(out)
+    assert len(days) == 7  # 135 posts an hour apart, back from 09:00 on the 20th: 14-20 Nov
     seen: list[str] = []
-    for number in range(1, pages + 1):
-        html = (out / river_page_path(number)).read_text()
-        links = _post_links(html)
-        assert len(links) == (RIVER_PAGE_POSTS if number < pages else
-                              len(newest_first) - RIVER_PAGE_POSTS * (pages - 1))
-        seen += links
+    for day in days:
+        html = day.read_text()
+        assert 'class="excerpt"' not in html  # compact: title, blog, day
+        seen += re.findall(r'<h2 id="post-[0-9a-f]+"><a href="([^"]+)"', html)
     assert seen == newest_first
-    assert not (out / river_page_path(pages + 1)).exists()
 
 
 def test_river_pages_link_their_neighbours(site: tuple[Path, list[str]]) -> None:
     out, _ = site
     first = (out / "latest" / "index.html").read_text()
-    middle = (out / "latest" / "2" / "index.html").read_text()
-    last = (out / "latest" / "3" / "index.html").read_text()
-    assert '<link rel="next" href="../latest/2/index.html">' in first
+    newest, middle, oldest = (_days(out)[i].relative_to(out).as_posix() for i in (0, 1, -1))
+    assert f'<link rel="next" href="../{newest}">' in first
     assert 'rel="prev"' not in first
-    assert '<link rel="prev" href="../../latest/index.html">' in middle
-    assert '<link rel="next" href="../../latest/3/index.html">' in middle
-    assert 'rel="next"' not in last
+    html = (out / middle).read_text()
+    assert f'<link rel="prev" href="../../../../{newest}">' in html
+    assert 'rel="next" href="../../../../latest/' in html
+    assert 'rel="next"' not in (out / oldest).read_text()
     # ...and in the page itself, for people: a link to each neighbour.
-    assert re.search(r'<a href="\.\./\.\./latest/index.html" rel="prev">', middle)
-    assert re.search(r'<a href="\.\./\.\./latest/3/index.html" rel="next">', middle)
+    assert re.search(rf'<a href="\.\./\.\./\.\./\.\./{newest}" rel="prev">', html)
 
 
 def test_every_page_links_to_the_river(site: tuple[Path, list[str]]) -> None:

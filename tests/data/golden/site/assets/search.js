@@ -10,6 +10,14 @@ let pagefind = null;
 try {
   pagefind = await import(new URL("pagefind/pagefind.js", root).href);
   await pagefind.options({ baseUrl: root.pathname });
+  // Each year that is over has a bundle of its own, built once; search them all as one.
+  for (const folder of (list.dataset.archives ?? "").split(" ").filter(Boolean)) {
+    try {
+      await pagefind.mergeIndex(new URL(`${folder}/`, root).href, { baseUrl: root.pathname });
+    } catch {
+      // A year's bundle missing: search the rest.
+    }
+  }
   status.textContent = "Type a word or two: a subject, a blog, a phrase.";
 } catch {
   status.textContent = "Search is not available on this copy of the site. Browse the topics or blogs instead.";
@@ -57,10 +65,18 @@ async function run(query) {
   if (!pagefind || !query.trim()) return;
   const search = await pagefind.search(query);
   const results = await Promise.all(search.results.slice(0, 20).map((r) => r.data()));
+  // A recent post is on its blog's page (with its excerpt) and on its year's archive page
+  // (in brief): the same #post- anchor, shown once, the better ranked of the two.
+  const seen = new Set();
   const items = results.flatMap((page) =>
     (page.sub_results?.length ? page.sub_results.slice(0, 3) : [page]).map((r) => ({
       url: r.url, excerpt: r.excerpt, meta: { title: r.title ?? page.meta?.title },
-    })));
+    }))).filter((r) => {
+      const key = r.url.includes("#post-") ? r.url.slice(r.url.indexOf("#post-")) : r.url;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   list.replaceChildren(...items.map(item));
   status.textContent = items.length
     ? `${items.length} result${items.length === 1 ? "" : "s"} for “${query}”.`
