@@ -7,7 +7,7 @@ The stages, each a module, in the order :func:`build_site` runs them::
     | fetch.fetch_feed   (async, many at once)     -> FetchResult per feed
     | parse.parse_feed   (worker processes)        -> ParsedFeed per fetched body
     | store.record_*     (one transaction a feed)  -> posts persisted
-    | topics.cached_topics                         -> TopicModel (new posts assigned)
+    | topiccache.cached_topics                     -> TopicModel (new posts assigned)
     | diamonds.pick_diamonds                       -> Diamond picks (exposure stored)
     | render.write_site, StagedSite.publish        -> site/ (indexed, swapped in atomically)
 
@@ -58,7 +58,7 @@ from .models import (
 )
 from .render import DEFAULT_BASE_URL, SiteContent, StagedSite, write_site
 from .store import Store
-from .textclean import CLEAN_VERSION, topic_texts
+from .textclean import topic_texts
 from .workers import ParseLimits, ParsePool, release_memory
 from .workers import parse_job as _parse_job  # module-level: tests may replace it
 
@@ -69,7 +69,6 @@ FIRST_RUN_POSTS = 5  # a blog joining an existing site brings only its latest po
 # of its text (textclean.clean_posts), so a build that must clean posts stored without their
 # topic text loads no more of it: at 20,000 posts the whole texts were 130 MB.
 POST_TEXT_CHARS = 4_000
-TOPIC_TEXT_VERSION = "topic_text_version"  # meta key: the CLEAN_VERSION of stored topic texts
 PARALLEL_PARSE_FROM = 16  # fewer feeds than this are parsed by one worker
 PARSE_LIMITS = ParseLimits()  # what one feed's parse may cost (module-level: tests lower it)
 
@@ -154,14 +153,11 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
     seed = options.seed if options.seed is not None else seed_for(now.date())
     with Store(options.state_path) as store:
         first_build = not store.has_posts()
-        if store.get_meta(TOPIC_TEXT_VERSION) != CLEAN_VERSION:
-            store.forget_topic_texts()  # cleaned by an older version: cleaned again below
-            store.set_meta(TOPIC_TEXT_VERSION, CLEAN_VERSION)
         states = store.sync_feeds(config.feeds, now)
         if on_start is not None:
             on_start(len(config.feeds))
         # Once the feeds left are in flight, import the topic model (_ImportAhead).
-        ahead = _ImportAhead("aggregator.topics",
+        ahead = _ImportAhead("aggregator.topiccache",
                              after=len(config.feeds) - options.fetch.concurrency)
 
         def feed_done(result: FetchResult, report: FeedReport) -> None:
@@ -174,6 +170,7 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
                                            on_feed=feed_done))
         states = store.feed_states()
         feed_urls = [f.url for f in config.feeds]
+        from .topiccache import cached_topics, text_window  # imported during the fetch
         # The topic model reads each post's topic text, cleaned when it was read: the
         # texts themselves are loaded only for posts stored without one.
         posts = apply_feed_rules(store, config.feeds, store.posts(
@@ -182,7 +179,7 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
         blogs = [make_blog(feed, states[feed.url]) for feed in config.feeds]
         language_of = {b.url: b.language for b in blogs}
 
-        from .topics import Document, cached_topics  # imported during the fetch, above
+        from .topics import Document
 
         model, how = cached_topics(
             [Document(id=p.uid, text=p.excerpt, title=p.title, clean=p.topic_text,
@@ -233,6 +230,12 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
             dissolved=[t for t in store.topics() if not t.active],
         )
         staged = write_site(content, report, options.out_dir)
+        # What the topic model and the diamonds will not read again goes, once this build
+        # has used it (a feed that sent an old post again included): past the window a
+        # post keeps what lists it, and its topic.
+        retired = store.retire_texts(text_window(diamonds=options.diamonds), now)
+        if retired:
+            log.info("%d posts past the text window keep only what lists them", retired)
     return report, staged
 
 
@@ -240,11 +243,12 @@ def clean_topic_texts(store: Store, posts: list[Post]) -> list[Post]:
     """Give the posts stored without a topic text theirs (and store it); return all posts.
 
     Posts are cleaned as they are read; these were stored by an older version, or the
-    cleaning has changed since (textclean.CLEAN_VERSION).
+    cleaning has changed since (textclean.CLEAN_VERSION). A post without its text (past
+    the text window) has nothing to clean: the model places it by its title.
     """
     by_feed: dict[str, list[Post]] = {}
     for post in posts:
-        if post.topic_text is None:
+        if post.topic_text is None and post.text:
             by_feed.setdefault(post.feed_url, []).append(post)
     if not by_feed:
         return posts
@@ -265,10 +269,20 @@ def apply_feed_rules(store: Store, feeds: Sequence[Feed], posts: list[Post]) -> 
     so hiding a spam post takes it off every page, feed and the state export at once.
     """
     accepts = {feed.url: post_filter(feed) for feed in feeds}
+    # A post past the text window has only its title left to match: ``exclude`` and
+    # ``hide`` still take it off, but ``include`` is not asked again (it was, with the
+    # whole text, when the post was stored), so a word only its text had keeps it.
+    by_title = {feed.url: post_filter(replace(feed, include=())) for feed in feeds}
     # Keywords match the whole text: read it whole for the feeds that have keyword rules.
     keyword_feeds = [feed.url for feed in feeds if feed.include or feed.exclude]
-    whole = {p.uid: p for p in store.posts(keyword_feeds)} if keyword_feeds else {}
-    rejected = [p for p in posts if not accepts[p.feed_url](whole.get(p.uid, p))]
+    whole = {p.uid: p for p in store.iter_posts(keyword_feeds)} if keyword_feeds else {}
+
+    def rejects(post: Post) -> bool:
+        read = whole.get(post.uid, post)
+        test = accepts if read.text or post.uid not in whole else by_title
+        return not test[post.feed_url](read)
+
+    rejected = [p for p in posts if rejects(p)]
     if rejected:
         store.delete_posts(p.uid for p in rejected)
         gone = {p.uid for p in rejected}

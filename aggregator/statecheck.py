@@ -14,6 +14,7 @@ refused with the table, column and row at fault.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -147,7 +148,7 @@ def _day_counts(v: Any) -> str | None:
 
 
 def _topic_model(v: Any) -> str | None:
-    """Check the shape topics.model_to_json writes (its slugs become folder names)."""
+    """Check the topic model blob of schema 4 and older (derived.model_from_json reads it)."""
     if not isinstance(v, dict) or not isinstance(v.get("topics"), list):
         return "is not a stored topic model"
     for topic in v["topics"]:
@@ -158,6 +159,21 @@ def _topic_model(v: Any) -> str | None:
             return f"holds a malformed topic {topic['slug']!r}"
     return (_strings(v.get("misc")) or _string_lists(v.get("related"))
             or _string_lists(v.get("duplicates")))
+
+
+def _number(v: Any) -> str | None:
+    ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    return None if ok else f"is {_kind(v)}, not a number"
+
+
+def _term_weights(v: Any) -> str | None:
+    ok = isinstance(v, dict) and all(_number(w) is None for w in v.values())
+    return None if ok else "is not an object of terms and weights"
+
+
+def _term_weights_by_language(v: Any) -> str | None:
+    ok = isinstance(v, dict) and all(_term_weights(x) is None for x in v.values())
+    return None if ok else "is not an object of languages and term weights"
 
 
 _text_or_none = _optional(_text)
@@ -185,12 +201,25 @@ COLUMNS: Mapping[str, Mapping[str, Check]] = {
         "first_seen": _timestamp, "excerpt": _text, "excerpt_html": _text,
         "link_words": _integer, "text": _text,
         "language": _text_or_none,  # as the feed declares it: "en-GB", "English (UK)"
-        "words": _int_or_none, "topic_text": _text_or_none,
+        "words": _int_or_none,
+        "topic_text": _text_or_none,  # schema 3 and 4: topic_texts since
     },
     "topics": {
-        "slug": _slug, "label": _text, "terms": _json(_strings), "post_uids": _json(_strings),
+        "slug": _slug, "label": _text, "terms": _json(_strings),
+        "post_uids": _json(_strings),  # schema 4 and older: topic_members since
         "first_seen": _timestamp, "last_seen": _timestamp, "active": _flag,
     },
+    # Derived data (derived.py, schema 5): slugs become folder names, uids are text.
+    "topic_texts": {"uid": _text, "version": _text, "words": _text},
+    "topic_members": {"slug": _slug, "position": _integer, "uid": _text},
+    "topic_model": {"id": _integer, "fingerprint": _text, "fit_day": _optional(_day),
+                    "fit_posts": _int_or_none, "vocabulary": _json(_term_weights_by_language)},
+    "model_topics": {"slug": _slug, "position": _integer, "label": _text,
+                     "terms": _json(_strings), "language": _text_or_none,
+                     "floor": _optional(_number), "profile": _optional(_json(_term_weights))},
+    "model_posts": {"slug": _slug, "position": _integer, "uid": _text},
+    "model_copies": {"kept": _text, "position": _integer, "copy": _text},
+    "model_related": {"uid": _text, "position": _integer, "other": _text},
     "diamonds": {
         "date": _day, "feed_url": _link, "post_uid": _text, "topic": _text_or_none,
         "reason": _text, "position": _integer, "title": _text, "link": _link_or_empty,
@@ -254,6 +283,8 @@ def _check_schema(db: sqlite3.Connection, version: int, source: str) -> None:
 def _check_values(db: sqlite3.Connection, source: str) -> None:
     for table, checks in COLUMNS.items():
         columns = [str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")]
+        if not columns:  # a table of a later schema than the file's
+            continue
         unknown = [c for c in columns if c not in checks]
         if unknown:  # the schema matched, so only a newer version's column can be here
             raise StateFileError(f"{source}: {table}.{unknown[0]}: no check for this column")

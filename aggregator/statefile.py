@@ -10,8 +10,10 @@ so it is versioned by SQLite's ``user_version`` (the schema version) and a newer
 aggregator migrates an older export exactly as it migrates a local file.
 
 The export is what is published, so it holds only what the site shows plus what the
-next build needs (#16): no post's full text (the topic model's cleaned first words,
-``topic_text``, stay), and no diamond pick of a blog that has left ``feeds.yaml``.
+next build needs (#16): no post's full text, and no diamond pick of a blog that has left
+``feeds.yaml``. Past the text window (topiccache.text_window, #14) a post keeps only what
+lists it: no excerpt and no topic words either, so the export grows with the window, not
+with the site's history. Within it, the topic model's cleaned first words stay.
 
 Restoring never makes things worse: a download that fails, is not gzip, is not a SQLite
 database, fails ``PRAGMA integrity_check``, comes from a newer schema, or is not exactly
@@ -39,6 +41,7 @@ from urllib.parse import urlsplit
 
 from .errors import FetchError, StoreError
 from .fetch import FetchOptions, make_client
+from .poststore import retire
 from .statecheck import StateFileError, check_state, fresh_schema
 from .store import Store
 
@@ -76,9 +79,12 @@ def export_state(state_path: str | Path, out_path: str | Path) -> int:
 
     Return the size of the written file in bytes. The copy is consistent even while
     another connection writes, and the file appears atomically. It is the published
-    state: only what the site shows plus what the next build needs (``_PUBLISHED_ONLY``),
-    rebuilt after that is removed so nothing removed lingers in free pages.
+    state: only what the site shows plus what the next build needs (``_PUBLISHED_ONLY``,
+    and no text past the text window), rebuilt after that is removed so nothing removed
+    lingers in free pages.
     """
+    from .topiccache import text_window  # the topic model's window: its library loads late
+
     if not Path(state_path).is_file():
         raise StoreError(f"{state_path}: no state to export (run a build first)")
     with Store(state_path):  # migrates and checks it is an aggregator database
@@ -99,7 +105,11 @@ def export_state(state_path: str | Path, out_path: str | Path) -> int:
                 db.execute("PRAGMA journal_mode = OFF")
                 db.execute("PRAGMA synchronous = OFF")
                 _drop_foreign_objects(db)
-                db.executescript(f"BEGIN; {_PUBLISHED_ONLY} COMMIT;")
+                db.executescript(f"BEGIN; {_PUBLISHED_ONLY}")
+                # As the build that wrote the state left it (a copy of an older version's
+                # state included): dated by its own clock, the last fetch.
+                retire(db, text_window(), _newest_fetch_or_none(full) or datetime.now(UTC))
+                db.execute("COMMIT")
                 db.execute("VACUUM INTO ?", (str(copy),))  # what was removed stays behind
             finally:
                 db.close()

@@ -24,14 +24,12 @@ benchmarks/topics_blogs.py for many blogs, each with a strong voice of its own.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
-from typing import Protocol
+from datetime import datetime
 
 import numpy as np
 import scipy.sparse as sp
@@ -40,17 +38,12 @@ from threadpoolctl import threadpool_limits
 
 from .assign import (
     PROFILE_TERMS,
-    NewPost,
-    RefitPolicy,
-    assign_new,
     closeness,
     floor_of,
-    refit_due,
     term_vector,
-    without,
 )
 from .consensus import consensus, gap, split_large
-from .models import MISC_SLUG, Fit, StoredTopic, Topic, TopicModel, TopicProfile
+from .models import MISC_SLUG, StoredTopic, Topic, TopicModel, TopicProfile
 from .similar import find_copies, neighbours, related_posts
 from .slugs import slugify, unique_slug
 from .termspace import TermSpace, analyzer, vectorize
@@ -432,180 +425,3 @@ def assignments(model: TopicModel, docs: Sequence[Document]) -> list[tuple[str, 
         for copy in copies:
             topic_of[copy] = topic_of.get(kept, MISC_SLUG)
     return [(d.id, topic_of.get(d.id, MISC_SLUG)) for d in docs]
-
-
-def fingerprint(docs: Sequence[Document], settings: TopicSettings = TopicSettings()) -> str:
-    """Return a digest of everything the topics depend on: the posts and the model."""
-    digest = hashlib.sha256(f"{MODEL_VERSION}\n{settings!r}\n".encode())
-    for d in sorted(docs, key=lambda d: d.id):
-        when = d.published.isoformat() if d.published else ""
-        digest.update(f"{d.id}\t{d.group}\t{d.language}\t{when}\t".encode())
-        digest.update(hashlib.sha1(f"{d.title}\n{d.text}\n{d.clean}".encode()).digest())
-    return digest.hexdigest()
-
-
-def model_to_json(model: TopicModel) -> str:
-    """Return ``model`` as JSON (for the store), read back by :func:`model_from_json`."""
-    return json.dumps({
-        "topics": [{"slug": t.slug, "label": t.label, "terms": list(t.terms),
-                    "posts": list(t.post_uids)} for t in model.topics],
-        "misc": list(model.misc),
-        "related": model.related,
-        "duplicates": model.duplicates,
-        "profiles": {slug: {"language": p.language, "terms": dict(p.terms), "floor": p.floor}
-                     for slug, p in model.profiles.items()},
-        "vocabulary": model.vocabulary,
-        "fit": model.fit and {"day": model.fit.day.isoformat(), "posts": model.fit.posts},
-    }, ensure_ascii=False, sort_keys=True)
-
-
-def model_from_json(text: str) -> TopicModel:
-    """Return the model :func:`model_to_json` wrote; raise ValueError if it is not one."""
-    try:
-        data = json.loads(text)
-        fit = data.get("fit")
-        return TopicModel(
-            topics=tuple(Topic(slug=t["slug"], label=t["label"], terms=tuple(t["terms"]),
-                               post_uids=tuple(t["posts"])) for t in data["topics"]),
-            misc=tuple(data["misc"]),
-            related={k: tuple(v) for k, v in data["related"].items()},
-            duplicates={k: tuple(v) for k, v in data["duplicates"].items()},
-            profiles={slug: TopicProfile(language=str(p["language"]),
-                                         terms={str(t): float(w) for t, w in p["terms"].items()},
-                                         floor=float(p["floor"]))
-                      for slug, p in data.get("profiles", {}).items()},
-            vocabulary={lang: {str(t): float(w) for t, w in terms.items()}
-                        for lang, terms in data.get("vocabulary", {}).items()},
-            fit=fit and Fit(day=date.fromisoformat(fit["day"]), posts=int(fit["posts"])),
-        )
-    except (KeyError, TypeError, AttributeError, ValueError) as e:
-        raise ValueError(f"not a stored topic model: {e}") from e
-
-
-class TopicState(Protocol):
-    """What :func:`cached_topics` needs from the store (:class:`aggregator.store.Store`)."""
-
-    def topics(self) -> list[StoredTopic]: ...
-    def get_meta(self, key: str) -> str | None: ...
-    def set_meta(self, key: str, value: str) -> None: ...
-
-
-def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TOPIC_SEED,
-                  today: date | None = None, policy: RefitPolicy | None = None,
-                  settings: TopicSettings = TopicSettings()) -> tuple[TopicModel, str]:
-    """Return the topics of ``docs``, and how: "reused", "assigned" or "fitted".
-
-    When no post was added, removed or changed since the model stored in ``store`` was
-    found, it is reused as it is (a warm build does not cluster again). When posts were
-    added or removed and a refit is not due (assign.refit_due: given ``today``, the
-    build's date), the new posts are put in the stored topics (assign.py) and the removed
-    ones taken out: a daily build costs what changed. Otherwise the topics are found
-    afresh, matched to the stored ones for their slugs, and stored. New posts assigned
-    this way have no related reading, and are not checked for cross-posts, until the next
-    fit.
-    """
-    key = fingerprint(docs, settings)
-    stored_text = store.get_meta("topics.model")
-    stored: TopicModel | None = None
-    if stored_text is not None:
-        try:
-            stored = model_from_json(stored_text)
-        except ValueError:
-            stored = None  # written by an older version: find the topics again
-    if stored is not None and store.get_meta("topics.fingerprint") == key:
-        return stored, "reused"
-    how = "fitted"
-    model = _assigned(docs, stored, today=today, policy=policy or RefitPolicy(),
-                      settings=settings) if stored is not None and today is not None else None
-    if model is not None:
-        how = "assigned"
-    else:
-        model = _fitted(docs, store.topics(), seed=seed, settings=settings,
-                        copies=stored.duplicates if stored is not None else {})
-        model = replace(model, fit=Fit(day=today, posts=min(len(docs), settings.fit_window))
-                        if today else None)
-    store.set_meta("topics.model", model_to_json(model))
-    store.set_meta("topics.fingerprint", key)
-    return model, how
-
-
-def _fitted(docs: Sequence[Document], previous: Sequence[StoredTopic], *, seed: int,
-            settings: TopicSettings,
-            copies: Mapping[str, Sequence[str]] | None = None) -> TopicModel:
-    """Fit the topics on the newest ``settings.fit_window`` posts, and place the older ones.
-
-    A refit costs what the window holds, not the site's whole history. An older post keeps
-    the topic it was in (``previous``) while that topic lives on; otherwise it is put
-    where a new post would be (assign.py). An older post that was a cross-post's copy
-    (``copies``: kept post -> its copies, as last stored) stays one. Only the window's
-    posts get related reading and are checked for new cross-posts.
-    """
-    if len(docs) <= settings.fit_window:
-        return find_topics(docs, seed=seed, previous=previous, settings=settings)
-    oldest = datetime.min.replace(tzinfo=UTC)
-    ranked = sorted(docs, key=lambda d: (d.published or oldest, d.id), reverse=True)
-    recent, older = ranked[:settings.fit_window], ranked[settings.fit_window:]
-    model = find_topics(recent, seed=seed, previous=previous, settings=settings)
-    present = {d.id for d in docs}
-    original = {copy: kept for kept, copied in (copies or {}).items() if kept in present
-                for copy in copied}
-    duplicates = {k: list(v) for k, v in model.duplicates.items()}
-    for d in older:
-        if d.id in original:
-            duplicates.setdefault(original[d.id], []).append(d.id)
-    older = [d for d in older if d.id not in original]
-    slugs = {t.slug for t in model.topics}
-    kept = {u: old.slug for old in previous if old.slug in slugs for u in old.post_uids}
-    stay: dict[str, list[str]] = {}
-    for d in older:
-        if d.id in kept:
-            stay.setdefault(kept[d.id], []).append(d.id)
-    topics = [replace(t, post_uids=t.post_uids + tuple(stay.get(t.slug, ())))
-              for t in model.topics]
-    unplaced = [d for d in older if d.id not in kept]
-    topics, misc = assign_new(topics, model.misc, _new_posts(unplaced, settings),
-                              profiles=model.profiles,
-                              weights=lambda language: model.vocabulary.get(language, {}),
-                              shelves=_shelves(model))
-    return replace(model, topics=tuple(topics), misc=tuple(misc),
-                   duplicates={k: tuple(v) for k, v in duplicates.items()})
-
-
-def _new_posts(docs: Sequence[Document], settings: TopicSettings) -> list[NewPost]:
-    """Return ``docs`` as assign.py reads them: language and the model's words."""
-    texts = _clean_all(docs, settings.max_words)
-    return [NewPost(id=d.id, language=language, words=tuple(analyzer(language)(text)))
-            for d, text, language in zip(docs, texts, _languages(docs, texts), strict=True)]
-
-
-def _shelves(model: TopicModel) -> dict[str, str]:
-    """Return the slug of each language's shelf ("In French") in ``model``."""
-    return {t.terms[0].removeprefix("in-"): t.slug for t in model.topics
-            if t.terms and t.terms[0].startswith("in-")}
-
-
-def _assigned(docs: Sequence[Document], stored: TopicModel, *, today: date,
-              policy: RefitPolicy, settings: TopicSettings) -> TopicModel | None:
-    """Return ``stored`` with ``docs``' new posts in and removed ones out; None: refit."""
-    known = ({u for t in stored.topics for u in t.post_uids} | set(stored.misc)
-             | {u for copies in stored.duplicates.values() for u in copies})
-    present = {d.id for d in docs}
-    new = [d for d in docs if d.id not in known]
-    posts = _new_posts(new, settings)
-    shelves = _shelves(stored)
-    seen = set(stored.vocabulary) | set(shelves)
-    if not stored.profiles or refit_due(stored.fit, today=today, new_posts=len(new),
-                                        policy=policy,
-                                        languages_known={p.language for p in posts} <= seen):
-        return None
-    gone = known - present
-    topics, misc = without(stored.topics, stored.misc, gone)
-    topics, misc = assign_new(topics, misc, posts, profiles=stored.profiles,
-                              weights=lambda language: stored.vocabulary.get(language, {}),
-                              shelves=shelves)
-    return replace(
-        stored, topics=tuple(topics), misc=tuple(misc),
-        related={k: tuple(u for u in v if u not in gone)
-                 for k, v in stored.related.items() if k not in gone},
-        duplicates={k: tuple(u for u in v if u not in gone)
-                    for k, v in stored.duplicates.items() if k not in gone})

@@ -5,7 +5,7 @@
 
 The posts are the synthetic BBC-paragraph posts of topics_bbc.py, spread over 1,000
 blogs and cleaned once, as a build stores them. A first build fits the model
-(topics.cached_topics with an empty store); the next day's build brings ``--new`` posts
+(topiccache.cached_topics with an empty store); the next day's build brings ``--new`` posts
 and assigns them (assign.py), as a daily build does; a third, a week later with ``--new``
 more, refits (keeping the slugs). Reported per step: wall and CPU seconds, how the topics
 were got, and for the assigned posts how many went to the topic where their label is the
@@ -24,7 +24,8 @@ from topics_bbc import synthetic
 
 from aggregator.store import Store
 from aggregator.textclean import clean_posts
-from aggregator.topics import Document, cached_topics
+from aggregator.topiccache import cached_topics
+from aggregator.topics import Document
 
 
 def _docs(texts: list[str], start: int, blogs: int) -> list[Document]:

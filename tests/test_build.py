@@ -361,17 +361,17 @@ def test_posts_are_cleaned_for_the_topic_model_once(tmp_path: Path,
 
     def topic_texts() -> dict[str, str]:
         with sqlite3.connect(tmp_path / "state.db") as db:
-            return dict(db.execute("SELECT uid, topic_text FROM posts").fetchall())
+            return dict(db.execute("SELECT uid, words FROM topic_texts").fetchall())
 
     cleaned = topic_texts()
     assert len(cleaned) == 24 and all(cleaned.values())
     assert all(text == text.lower() and "<" not in text for text in cleaned.values())
     with sqlite3.connect(tmp_path / "state.db") as db:  # as an older version left them
-        db.execute("UPDATE posts SET topic_text = NULL WHERE feed_url LIKE '%maths%'")
+        db.execute("DELETE FROM topic_texts WHERE uid IN "
+                   "(SELECT uid FROM posts WHERE feed_url LIKE '%maths%')")
     assert build(tmp_path, day="2026-11-21") == 0
     assert topic_texts() == cleaned
     with sqlite3.connect(tmp_path / "state.db") as db:  # cleaned by an older cleaning
-        db.execute("UPDATE posts SET topic_text = 'stale'")
-        db.execute("UPDATE meta SET value = '0' WHERE key = 'topic_text_version'")
+        db.execute("UPDATE topic_texts SET words = 'stale', version = '0'")
     assert build(tmp_path, day="2026-11-22") == 0
     assert topic_texts() == cleaned

@@ -35,8 +35,8 @@ def _sql(*statements: str) -> Tamper:
 
 TRIGGER = ("CREATE TRIGGER evil AFTER INSERT ON posts BEGIN UPDATE posts SET "
            "link = 'javascript:alert(1)' WHERE uid = NEW.uid; END")
-TOPIC = ("INSERT INTO topics (slug, label, terms, post_uids, first_seen, last_seen, active) "
-         "VALUES ('t', 'T', '{terms}', '{uids}', '2026-11-20T00:00:00+00:00', "
+TOPIC = ("INSERT INTO topics (slug, label, terms, first_seen, last_seen, active) "
+         "VALUES ('t', 'T', '{terms}', '2026-11-20T00:00:00+00:00', "
          "'2026-11-20T00:00:00+00:00', 1)")
 ONE_POST = "(SELECT uid FROM posts ORDER BY uid LIMIT 1)"
 
@@ -61,13 +61,16 @@ CASES: dict[str, tuple[Tamper, str]] = {
                             "posts.dated"),
     "slug escaping the site": (_sql("UPDATE feeds SET slug = '../../escape' "
                                     "WHERE rowid = 1"), "feeds.slug"),
-    "bad JSON": (_sql(TOPIC.format(terms="[1, 2", uids="[]")), "topics.terms"),
-    "JSON of another shape": (_sql(TOPIC.format(terms="[]", uids='{"a": 1}')),
-                              "topics.post_uids"),
+    "bad JSON": (_sql(TOPIC.format(terms="[1, 2")), "topics.terms"),
+    "JSON of another shape": (_sql(TOPIC.format(terms='{"a": 1}')), "topics.terms"),
     "topic model with a bad slug": (_sql(
-        "UPDATE meta SET value = '{\"topics\": [{\"slug\": \"../x\", \"label\": \"x\", "
-        "\"terms\": [], \"posts\": []}], \"misc\": [], \"related\": {}, \"duplicates\": {}}' "
-        "WHERE key = 'topics.model'"), "meta.value"),
+        "INSERT INTO model_topics (slug, position, label, terms) VALUES ('../x', 99, 'x', '[]')"),
+        "model_topics.slug"),
+    "topic member with a bad slug": (_sql(
+        "INSERT INTO topic_members (slug, position, uid) VALUES ('../x', 0, 'u')"),
+        "topic_members.slug"),
+    "vocabulary of another shape": (_sql("UPDATE topic_model SET vocabulary = '[\"a\"]'"),
+                                    "topic_model.vocabulary"),
     "orphan post": (_sql("PRAGMA foreign_keys = OFF",
                          "UPDATE posts SET feed_url = 'https://nowhere.example/feed'"),
                     "refers to a missing"),

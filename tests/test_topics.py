@@ -16,12 +16,12 @@ from aggregator.cli import main
 from aggregator.models import StoredTopic
 from aggregator.store import Store
 from aggregator.textclean import clean_text, repeated_lines, text_lines
+from aggregator.topiccache import cached_topics
 from aggregator.topics import (
     MISC_SLUG,
     Document,
     TopicModel,
     assignments,
-    cached_topics,
     find_topics,
     read_corpus,
 )

@@ -1,0 +1,178 @@
+"""Keep the topic model between builds: reuse it, add new posts to it, or fit it again (#14).
+
+The topics stage of a daily build costs what changed: :func:`cached_topics` reuses the
+stored model when no post changed, puts new posts in the stored topics (assign.py) until
+a refit is due, and refits on the newest ``TopicSettings.fit_window`` posts only, older
+posts keeping their topic. The model itself is found by :mod:`aggregator.topics` (pure:
+documents in, a model out) and kept by the store (:mod:`aggregator.derived`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+from . import topics as clustering  # find_topics looked up when called: tests replace it
+from .assign import NewPost, RefitPolicy, assign_new, refit_due, without
+from .diamonds import DiamondSettings
+from .models import Fit, StoredTopic, TopicModel
+from .poststore import TextWindow
+from .termspace import analyzer
+from .topics import (
+    MODEL_VERSION,
+    TOPIC_SEED,
+    Document,
+    TopicSettings,
+    _clean_all,
+    _languages,
+)
+
+DEFAULT_SETTINGS = TopicSettings()
+_DRAW = DiamondSettings()
+
+
+def text_window(settings: TopicSettings = DEFAULT_SETTINGS,
+                diamonds: DiamondSettings = _DRAW) -> TextWindow:
+    """Return which posts keep their text: what a refit reads, and what the diamonds may pick.
+
+    A refit reads the newest ``settings.fit_window`` posts; the diamonds draw looks back
+    at most its widest window. An older post is past both: it keeps no text (#14).
+    """
+    return TextWindow(posts=settings.fit_window,
+                      days=max(diamonds.window_days, *diamonds.wider_windows))
+
+
+def fingerprint(docs: Sequence[Document], settings: TopicSettings = DEFAULT_SETTINGS) -> str:
+    """Return a digest of everything the topics depend on: the posts and the model."""
+    digest = hashlib.sha256(f"{MODEL_VERSION}\n{settings!r}\n".encode())
+    for d in sorted(docs, key=lambda d: d.id):
+        when = d.published.isoformat() if d.published else ""
+        digest.update(f"{d.id}\t{d.group}\t{d.language}\t{when}\t".encode())
+        digest.update(hashlib.sha1(f"{d.title}\n{d.text}\n{d.clean}".encode()).digest())
+    return digest.hexdigest()
+
+
+class TopicState(Protocol):
+    """What :func:`cached_topics` needs from the store (:class:`aggregator.store.Store`)."""
+
+    def topics(self) -> list[StoredTopic]: ...
+    def topic_model(self) -> tuple[TopicModel, str] | None: ...
+    def save_topic_model(self, model: TopicModel, fingerprint: str) -> None: ...
+
+
+def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TOPIC_SEED,
+                  today: date | None = None, policy: RefitPolicy | None = None,
+                  settings: TopicSettings = DEFAULT_SETTINGS) -> tuple[TopicModel, str]:
+    """Return the topics of ``docs``, and how: "reused", "assigned" or "fitted".
+
+    When no post was added, removed or changed since the model stored in ``store`` was
+    found, it is reused as it is (a warm build does not cluster again). When posts were
+    added or removed and a refit is not due (assign.refit_due: given ``today``, the
+    build's date), the new posts are put in the stored topics (assign.py) and the removed
+    ones taken out: a daily build costs what changed. Otherwise the topics are found
+    afresh, matched to the stored ones for their slugs, and stored. New posts assigned
+    this way have no related reading, and are not checked for cross-posts, until the next
+    fit.
+    """
+    key = fingerprint(docs, settings)
+    found = store.topic_model()
+    stored = found[0] if found is not None else None
+    if found is not None and found[1] == key:
+        return found[0], "reused"
+    how = "fitted"
+    model = _assigned(docs, stored, today=today, policy=policy or RefitPolicy(),
+                      settings=settings) if stored is not None and today is not None else None
+    if model is not None:
+        how = "assigned"
+    else:
+        model = _fitted(docs, store.topics(), seed=seed, settings=settings,
+                        copies=stored.duplicates if stored is not None else {})
+        model = replace(model, fit=Fit(day=today, posts=min(len(docs), settings.fit_window))
+                        if today else None)
+    store.save_topic_model(model, key)
+    return model, how
+
+
+def _fitted(docs: Sequence[Document], previous: Sequence[StoredTopic], *, seed: int,
+            settings: TopicSettings,
+            copies: Mapping[str, Sequence[str]] | None = None) -> TopicModel:
+    """Fit the topics on the newest ``settings.fit_window`` posts, and place the older ones.
+
+    A refit costs what the window holds, not the site's whole history. An older post keeps
+    the topic it was in (``previous``) while that topic lives on; otherwise it is put
+    where a new post would be (assign.py). An older post that was a cross-post's copy
+    (``copies``: kept post -> its copies, as last stored) stays one. Only the window's
+    posts get related reading and are checked for new cross-posts.
+    """
+    if len(docs) <= settings.fit_window:
+        return clustering.find_topics(docs, seed=seed, previous=previous, settings=settings)
+    oldest = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(docs, key=lambda d: (d.published or oldest, d.id), reverse=True)
+    recent, older = ranked[:settings.fit_window], ranked[settings.fit_window:]
+    model = clustering.find_topics(recent, seed=seed, previous=previous, settings=settings)
+    present = {d.id for d in docs}
+    original = {copy: kept for kept, copied in (copies or {}).items() if kept in present
+                for copy in copied}
+    duplicates = {k: list(v) for k, v in model.duplicates.items()}
+    for d in older:
+        if d.id in original:
+            duplicates.setdefault(original[d.id], []).append(d.id)
+    older = [d for d in older if d.id not in original]
+    slugs = {t.slug for t in model.topics}
+    kept = {u: old.slug for old in previous if old.slug in slugs for u in old.post_uids}
+    stay: dict[str, list[str]] = {}
+    for d in older:
+        if d.id in kept:
+            stay.setdefault(kept[d.id], []).append(d.id)
+    topics = [replace(t, post_uids=t.post_uids + tuple(stay.get(t.slug, ())))
+              for t in model.topics]
+    unplaced = [d for d in older if d.id not in kept]
+    topics, misc = assign_new(topics, model.misc, _new_posts(unplaced, settings),
+                              profiles=model.profiles,
+                              weights=lambda language: model.vocabulary.get(language, {}),
+                              shelves=_shelves(model))
+    return replace(model, topics=tuple(topics), misc=tuple(misc),
+                   duplicates={k: tuple(v) for k, v in duplicates.items()})
+
+
+def _new_posts(docs: Sequence[Document], settings: TopicSettings) -> list[NewPost]:
+    """Return ``docs`` as assign.py reads them: language and the model's words."""
+    texts = _clean_all(docs, settings.max_words)
+    return [NewPost(id=d.id, language=language, words=tuple(analyzer(language)(text)))
+            for d, text, language in zip(docs, texts, _languages(docs, texts), strict=True)]
+
+
+def _shelves(model: TopicModel) -> dict[str, str]:
+    """Return the slug of each language's shelf ("In French") in ``model``."""
+    return {t.terms[0].removeprefix("in-"): t.slug for t in model.topics
+            if t.terms and t.terms[0].startswith("in-")}
+
+
+def _assigned(docs: Sequence[Document], stored: TopicModel, *, today: date,
+              policy: RefitPolicy, settings: TopicSettings) -> TopicModel | None:
+    """Return ``stored`` with ``docs``' new posts in and removed ones out; None: refit."""
+    known = ({u for t in stored.topics for u in t.post_uids} | set(stored.misc)
+             | {u for copies in stored.duplicates.values() for u in copies})
+    present = {d.id for d in docs}
+    new = [d for d in docs if d.id not in known]
+    posts = _new_posts(new, settings)
+    shelves = _shelves(stored)
+    seen = set(stored.vocabulary) | set(shelves)
+    if not stored.profiles or refit_due(stored.fit, today=today, new_posts=len(new),
+                                        policy=policy,
+                                        languages_known={p.language for p in posts} <= seen):
+        return None
+    gone = known - present
+    topics, misc = without(stored.topics, stored.misc, gone)
+    topics, misc = assign_new(topics, misc, posts, profiles=stored.profiles,
+                              weights=lambda language: stored.vocabulary.get(language, {}),
+                              shelves=shelves)
+    return replace(
+        stored, topics=tuple(topics), misc=tuple(misc),
+        related={k: tuple(u for u in v if u not in gone)
+                 for k, v in stored.related.items() if k not in gone},
+        duplicates={k: tuple(u for u in v if u not in gone)
+                    for k, v in stored.duplicates.items() if k not in gone})
