@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/feed_farm.py                  # N=200 and N=1000, full table
     .venv/bin/python benchmarks/feed_farm.py --feeds 200      # one size
     .venv/bin/python benchmarks/feed_farm.py serve --feeds 50 # only the farm, for poking at
+    .venv/bin/python benchmarks/feed_farm.py --feeds 10000 --hosts 40 --entry-bytes 3000 \
+        --runs build                                          # 10,000 blogs: builds only
 
 One process (the farm) serves N generated feeds of 20 entries (~140 KB each) on loopback,
 spread over several addresses (127.0.0.2, 127.0.0.3, ...) so per-host limits behave as on
@@ -18,8 +20,8 @@ For each N it measures, each in a fresh process so the numbers are its own:
 * a naive baseline: httpx.AsyncClient with 100 connections, feedparser inline, no state.
 
 Reported: wall time, CPU time (user+system of the process and its children), peak memory
-(ru_maxrss of the largest single process, and the peak of the whole process tree's RSS
-sampled from /proc), how many 304s the farm served, and checks: every healthy feed's
+(ru_maxrss of the largest single process, and the peaks of the whole process tree's RSS
+and PSS sampled from /proc), how many 304s the farm served, and checks: every healthy feed's
 posts stored, every 404/500/timeout feed reported failed. Timings belong here, never in
 the test suite. Run it on a quiet machine (check ``uptime``).
 """
@@ -80,13 +82,14 @@ class FeedSpec:
     index: int
     host: str
     kind: str  # "ok" or one of FAULTS
+    port: int = PORT
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{PORT}/feed/{self.index}.xml"
+        return f"http://{self.host}:{self.port}/feed/{self.index}.xml"
 
 
-def plan(n: int, faulty: float, seed: int = 7) -> list[FeedSpec]:
+def plan(n: int, faulty: float, seed: int = 7, hosts: int = HOSTS) -> list[FeedSpec]:
     """Return the farm's feeds: ``faulty`` of them misbehave, the kinds taken in turn."""
     rng = random.Random(seed)
     bad = set(rng.sample(range(n), round(n * faulty)))
@@ -95,8 +98,15 @@ def plan(n: int, faulty: float, seed: int = 7) -> list[FeedSpec]:
         kind = "ok"
         if i in bad:
             kind, turn = FAULTS[turn % len(FAULTS)], turn + 1
-        specs.append(FeedSpec(i, f"127.0.0.{2 + i % HOSTS}", kind))
+        specs.append(FeedSpec(i, host_address(i, hosts), kind))
     return specs
+
+
+def host_address(i: int, hosts: int = HOSTS) -> str:
+    """Return the loopback address of feed ``i``: 127.0.0.2 to 127.0.0.(hosts + 1)."""
+    if not 1 <= hosts <= 250:
+        raise ValueError("the farm spreads feeds over 1 to 250 loopback addresses")
+    return f"127.0.0.{2 + i % hosts}"
 
 
 def feed_body(index: int, entries: int = 20, entry_bytes: int = 6800) -> bytes:
@@ -125,6 +135,29 @@ def feed_body(index: int, entries: int = 20, entry_bytes: int = 6800) -> bytes:
             + "".join(items) + "</channel></rss>").encode()
 
 
+def generated_bodies(indexes: list[int], entry_bytes: int) -> dict[int, bytes]:
+    """Return feed_body of each index, kept on disk between runs (10,000 take minutes)."""
+    if not indexes:
+        return {}
+    import pickle
+    cache = Path(tempfile.gettempdir()) / "feed-farm-cache" / (
+        f"bodies-{len(indexes)}-{max(indexes)}-{entry_bytes}-v1.pickle")
+    try:
+        with cache.open("rb") as f:
+            bodies: dict[int, bytes] = pickle.load(f)
+        if set(bodies) == set(indexes):
+            return bodies
+    except (OSError, pickle.UnpicklingError, EOFError):
+        pass
+    bodies = {i: feed_body(i, entry_bytes=entry_bytes) for i in indexes}
+    cache.parent.mkdir(exist_ok=True)
+    partial = cache.with_suffix(f".{os.getpid()}")
+    with partial.open("wb") as f:
+        pickle.dump(bodies, f)
+    partial.replace(cache)
+    return bodies
+
+
 def _day(index: int, entry: int):  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime, timedelta
     return datetime(2026, 11, 20, 8, tzinfo=UTC) - timedelta(days=entry * 2 + index % 3,
@@ -132,17 +165,28 @@ def _day(index: int, entry: int):  # type: ignore[no-untyped-def]
 
 
 class Farm:
-    """An asyncio HTTP/1.1 server answering for every feed of the plan."""
+    """An asyncio HTTP/1.1 server answering for every feed of the plan.
 
-    def __init__(self, specs: list[FeedSpec], latency: float, trickle_for: float) -> None:
+    ``bodies`` and ``modified`` (by feed index) replace the generated feeds and the
+    common Last-Modified (history.py serves its own); ``entry_bytes`` sizes the
+    generated ones. The farm listens on the plan's ``hosts`` addresses at ``port``.
+    """
+
+    def __init__(self, specs: list[FeedSpec], latency: float, trickle_for: float, *,
+                 bodies: dict[int, bytes] | None = None,
+                 modified: dict[int, str] | None = None, entry_bytes: int = 6800,
+                 hosts: int = HOSTS, port: int = PORT) -> None:
         self.specs = {s.index: s for s in specs}
         self.latency = latency
         self.trickle_for = trickle_for
-        self.bodies: dict[int, bytes] = {}
+        self.hosts, self.port = hosts, port
+        self.bodies: dict[int, bytes] = dict(bodies or {})
+        self.modified = modified or {}
         self.gzipped: dict[int, bytes] = {}
+        wanted = [s.index for s in specs if (s.kind in HEALTHY or s.kind == "trickle")
+                  and s.index not in self.bodies]
+        self.bodies.update(generated_bodies(wanted, entry_bytes))
         for s in specs:
-            if s.kind in HEALTHY or s.kind == "trickle":
-                self.bodies[s.index] = feed_body(s.index)
             if s.kind == "gzip":
                 self.gzipped[s.index] = gzip.compress(self.bodies[s.index], 6)
         self.etags = {i: '"' + hashlib.sha1(b).hexdigest()[:16] + '"'
@@ -150,8 +194,8 @@ class Farm:
         self.stats: dict[str, int] = {}
 
     async def serve(self) -> None:
-        servers = [await asyncio.start_server(self.connection, f"127.0.0.{2 + h}", PORT,
-                                              backlog=1024) for h in range(HOSTS)]
+        servers = [await asyncio.start_server(self.connection, f"127.0.0.{2 + h}", self.port,
+                                              backlog=4096) for h in range(self.hosts)]
         print("ready", flush=True)
         await asyncio.gather(*(s.serve_forever() for s in servers))
 
@@ -213,12 +257,13 @@ class Farm:
         if kind == "trickle":
             return await self.trickle(writer, self.bodies[index])
         etag = self.etags[index]
+        modified = self.modified.get(index, LAST_MODIFIED)
         if (headers.get("if-none-match") == etag
-                or headers.get("if-modified-since") == LAST_MODIFIED):
+                or headers.get("if-modified-since") == modified):
             self.count("304")
             return await self.send(writer, 304, b"", {"ETag": etag})
         self.count("200")
-        extra = {"ETag": etag, "Last-Modified": LAST_MODIFIED,
+        extra = {"ETag": etag, "Last-Modified": modified,
                  "Content-Type": "application/rss+xml; charset=utf-8"}
         body = self.bodies[index]
         if kind == "gzip" and "gzip" in headers.get("accept-encoding", ""):
@@ -259,14 +304,16 @@ class Farm:
         return False
 
 
-def run_farm(specs: list[FeedSpec], latency: float, trickle_for: float) -> None:
+def run_farm(specs: list[FeedSpec], latency: float, trickle_for: float,
+             entry_bytes: int = 6800, hosts: int = HOSTS) -> None:
     """Serve the farm until killed (the body of the farm process)."""
-    asyncio.run(Farm(specs, latency, trickle_for).serve())
+    asyncio.run(Farm(specs, latency, trickle_for, entry_bytes=entry_bytes,
+                     hosts=hosts).serve())
 
 
-def farm_stats(reset: bool = False) -> dict[str, int]:
+def farm_stats(reset: bool = False, port: int = PORT) -> dict[str, int]:
     import httpx
-    url = f"http://127.0.0.2:{PORT}/_stats" + ("?reset=1" if reset else "")
+    url = f"http://127.0.0.2:{port}/_stats" + ("?reset=1" if reset else "")
     return dict(httpx.get(url, timeout=10).json())
 
 
@@ -279,6 +326,7 @@ class Measure:
     maxrss_mb: float  # the largest single process
     tree_mb: float  # peak of the whole process tree's RSS, sampled
     code: int
+    pss_mb: float = 0.0  # peak of the tree's PSS (tree_memory.py: shared pages counted once)
 
 
 def measure(command: list[str]) -> Measure:
@@ -293,7 +341,7 @@ def measure(command: list[str]) -> Measure:
     )
     proc = subprocess.Popen([sys.executable, "-c", wrapper, *command],
                             stdout=subprocess.PIPE, text=True)
-    peak = [0]
+    peak = [0, 0]
     done = threading.Event()
     sampler = threading.Thread(target=_sample_tree, args=(proc.pid, peak, done), daemon=True)
     sampler.start()
@@ -301,14 +349,23 @@ def measure(command: list[str]) -> Measure:
     done.set()
     sampler.join()
     wall, cpu, maxrss, code = json.loads(out.strip().splitlines()[-1])
-    return Measure(wall, cpu, maxrss, peak[0] / 1024, code)
+    return Measure(wall, cpu, maxrss, peak[0] / 1024, code, pss_mb=peak[1] / 1024)
 
 
 def _sample_tree(root: int, peak: list[int], done: threading.Event) -> None:
-    """Record the peak summed RSS (kB) of ``root``'s descendants, excluding ``root``."""
+    """Record the peaks of the summed RSS and PSS (kB) of ``root``'s descendants.
+
+    ``root`` (the measuring wrapper) is left out. For PSS, as in tree_memory.py, so is a
+    child forked by the build but not yet exec'd: its pages are the build's.
+    """
+    from tree_memory import _cmdline, _pss_mb  # a sibling script, which imports this one
     while not done.is_set():
-        total = sum(_rss_kb(pid) for pid in _descendants(root))
+        pids = _descendants(root)
+        total = sum(_rss_kb(pid) for pid in pids)
         peak[0] = max(peak[0], total)
+        build = _cmdline(pids[0]) if pids else b""
+        pss = sum(_pss_mb(pid) for i, pid in enumerate(pids) if i == 0 or _cmdline(pid) != build)
+        peak[1] = max(peak[1], int(pss * 1024))
         time.sleep(0.1)
 
 
@@ -389,11 +446,13 @@ def update_only(feeds_path: str, state_path: str, deadline: float) -> None:
 # -- the benchmark --------------------------------------------------------------------------
 
 def bench(n: int, args: argparse.Namespace) -> list[dict[str, object]]:
-    specs = plan(n, args.faulty)
+    specs = plan(n, args.faulty, hosts=args.hosts)
     farm = multiprocessing.get_context("spawn").Process(
-        target=run_farm, args=(specs, args.latency, args.deadline * 4), daemon=True)
+        target=run_farm, args=(specs, args.latency, args.deadline * 4, args.entry_bytes,
+                               args.hosts), daemon=True)
     farm.start()
     _wait_ready()
+    runs = set(args.runs.split(","))
     rows = []
     try:
         with tempfile.TemporaryDirectory(prefix="feed-farm-") as tmp:
@@ -407,7 +466,7 @@ def bench(n: int, args: argparse.Namespace) -> list[dict[str, object]]:
                      "--deadline", str(args.deadline)]
             update = [sys.executable, __file__, "update", str(work / "feeds.yaml"),
                       "--state", str(work / "update.db"), "--deadline", str(args.deadline)]
-            for label in ("cold", "warm"):
+            for label in ("cold", "warm") if "update" in runs else ():
                 farm_stats(reset=True)
                 since = time.time()
                 m = measure(update)
@@ -415,7 +474,7 @@ def bench(n: int, args: argparse.Namespace) -> list[dict[str, object]]:
                                  check(work / "update.db.json", work / "update.db", specs,
                                        since=since)))
                 print(table(rows[-1:]), file=sys.stderr)
-            for label in ("cold", "warm"):
+            for label in ("cold", "warm") if "build" in runs else ():
                 farm_stats(reset=True)
                 since = time.time()
                 m = measure(build)
@@ -424,9 +483,10 @@ def bench(n: int, args: argparse.Namespace) -> list[dict[str, object]]:
                                  check(work / "site" / "data" / "build.json",
                                        work / "state.db", specs, since=since)))
                 print(table(rows[-1:]), file=sys.stderr)
-            farm_stats(reset=True)
-            m = measure([sys.executable, __file__, "naive", str(work / "urls.json")])
-            rows.append(_row("naive baseline", n, m, farm_stats(), ""))
+            if "naive" in runs:
+                farm_stats(reset=True)
+                m = measure([sys.executable, __file__, "naive", str(work / "urls.json")])
+                rows.append(_row("naive baseline", n, m, farm_stats(), ""))
     finally:
         farm.terminate()
         farm.join()
@@ -434,7 +494,7 @@ def bench(n: int, args: argparse.Namespace) -> list[dict[str, object]]:
 
 
 def _wait_ready() -> None:
-    for _ in range(600):
+    for _ in range(6000):  # generating 10,000 feeds the first time takes minutes
         try:
             farm_stats(reset=True)
             return
@@ -471,12 +531,14 @@ def _row(name: str, n: int, m: Measure, stats: dict[str, int], checks: str
          ) -> dict[str, object]:
     return {"run": name, "N": n, "wall_s": round(m.wall, 1), "cpu_s": round(m.cpu, 1),
             "max_rss_mb": round(m.maxrss_mb), "tree_peak_mb": round(m.tree_mb),
+            "tree_pss_mb": round(m.pss_mb),
             "200s": stats.get("200", 0), "304s": stats.get("304", 0), "exit": m.code,
             "checks": checks}
 
 
 def table(rows: list[dict[str, object]]) -> str:
-    keys = ["run", "N", "wall_s", "cpu_s", "max_rss_mb", "tree_peak_mb", "200s", "304s",
+    keys = ["run", "N", "wall_s", "cpu_s", "max_rss_mb", "tree_peak_mb", "tree_pss_mb",
+            "200s", "304s",
             "exit", "checks"]
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
@@ -496,6 +558,12 @@ def main() -> None:
     parser.add_argument("--faulty", type=float, default=0.05, help="share (default 0.05)")
     parser.add_argument("--deadline", type=float, default=10.0,
                         help="the build's --deadline in seconds (default 10)")
+    parser.add_argument("--hosts", type=int, default=HOSTS,
+                        help=f"loopback addresses the feeds are spread over (default {HOSTS})")
+    parser.add_argument("--entry-bytes", type=int, default=6800,
+                        help="about how large each of a feed's 20 entries is (default 6800)")
+    parser.add_argument("--runs", default="update,build,naive",
+                        help="which rows: update, build, naive, comma-separated (default all)")
     args = parser.parse_args()
     if args.mode == "naive":
         ok, failed = asyncio.run(naive(json.loads(Path(args.path).read_text())))
@@ -505,10 +573,10 @@ def main() -> None:
         update_only(args.path, args.state, args.deadline)
         return
     if args.mode == "serve":
-        specs = plan((args.feeds or [50])[0], args.faulty)
+        specs = plan((args.feeds or [50])[0], args.faulty, hosts=args.hosts)
         for s in specs[:20]:
             print(s.kind, s.url)
-        run_farm(specs, args.latency, args.deadline * 4)
+        run_farm(specs, args.latency, args.deadline * 4, args.entry_bytes, args.hosts)
         return
     print(f"load before: {os.getloadavg()[0]:.2f}; cores: {os.cpu_count()}", file=sys.stderr)
     rows = []
