@@ -8,10 +8,9 @@ from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
 
-from . import __version__
 from .health import health_record
 from .models import Blog, BuildReport
-from .pages import Site, templates_dir
+from .pages import Site, templates_digest
 from .sitecontent import SiteContent
 
 
@@ -21,10 +20,7 @@ def pages_key(content: SiteContent) -> str:
     Two builds with the same key write the same pages, so the second keeps the first's.
     The templates and the code's version are part of it: an upgrade re-renders everything.
     """
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(templates_dir().rglob("*")):
-        if path.is_file():
-            digest.update(path.name.encode() + path.read_bytes())
+    digest = hashlib.sha256(templates_digest().encode())
     def steady(blog: Blog) -> Blog:  # without what changes at every fetch
         return replace(blog, last_success=None, consecutive_failures=0)
 

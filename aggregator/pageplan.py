@@ -18,8 +18,8 @@ from .buildjson import build_json
 from .health import for_how_long
 from .models import MISC_LABEL, MISC_SLUG, BuildReport, Post, Topic
 from .overview import QUIET_AFTER_DAYS, by_newest, preview
-from .pages import Files, Pages, PageWriter, Site, templates_dir
-from .periods import by_year, periods, write_archive
+from .pages import Files, Pages, PageWriter, Site, templates_dir, write_archive
+from .periods import by_year, periods
 from .repo import suggest_form
 from .searchindex import SearchPlan, is_index
 from .sitecontent import SiteContent
@@ -32,7 +32,7 @@ HOME_TOPICS = 10  # topics previewed on the home page: it stays about ten phone 
 BLOG_PAGE_POSTS = 30
 
 
-def _write_topic_pages(page: PageWriter, site: Site, topic: Topic) -> None:
+def _write_topic_pages(page: Pages, site: Site, topic: Topic) -> None:
     """Write a topic's front page (its newest posts) and its compact archive by month."""
     posts = site.posts_of(topic.post_uids)
     months = periods(posts, "month", f"topics/{topic.slug}/")
@@ -162,6 +162,7 @@ def write_all(content: SiteContent, report: BuildReport, out: Path, key: str) ->
                                            key=lambda b: (b.title.casefold(), b.slug))),
             created=content.generated))
     write_status(page, report, key)
+    page.save_keys()
     page.files.prune(keep=is_index)  # the search bundles are the indexer's to keep
     return search
 

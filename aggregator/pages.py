@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import json
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -19,8 +21,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import ages, blogpages
+from . import __version__, ages, blogpages
 from .models import Post, Topic
+from .periods import Period, archive_pages
 from .sanitize import clean_html
 from .sitecontent import SiteContent
 from .text import excerpt
@@ -68,6 +71,14 @@ class Files:
         target.write_bytes(data)
         self.changed.add(path)
 
+    def keep(self, path: str) -> bool:
+        """Keep the file at ``path`` as the previous site had it; False if there is none."""
+        target = self.out / path
+        if not target.is_file() or target.is_symlink():
+            return False
+        self.written.add(path)
+        return True
+
     def prune(self, keep: Callable[[str], bool]) -> int:
         """Remove the files this build did not write, but those ``keep`` says; return how many.
 
@@ -112,6 +123,18 @@ class Site:
         return self.base_url + path
 
 
+def templates_digest() -> str:
+    """Return a digest of the code's version and every template: what a page is made with."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(templates_dir().rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+KEYS_PATH = "data/page-keys.json"  # what each archive page was last rendered from
+
+
 class Pages:
     """Render templates into files under ``out``, with what every template needs."""
 
@@ -120,6 +143,9 @@ class Pages:
         self.content = content
         self.out = out
         self.files = Files(out)
+        self.keys: dict[str, str] = {}  # this build's page keys (:meth:`unless_unchanged`)
+        self._salt = f"{templates_digest()}\n{site.base_url}\n"
+        self._previous_keys: dict[str, str] | None = None
         env = Environment(
             loader=FileSystemLoader(templates_dir()),
             autoescape=True,
@@ -155,6 +181,57 @@ class Pages:
         )
         self.write(path, html)
 
+    def unless_unchanged(self, path: str, template: str, data: object,
+                         **context: Any) -> bool:
+        """Render ``path`` unless it was last rendered from the same ``data``; True if kept.
+
+        ``data`` is everything the page shows, as plain values: the templates, the code's
+        version and the site's address are added to it. An archive page of a period that
+        is over is then neither rendered nor written again (#14).
+        """
+        key = hashlib.sha256((self._salt + repr(data)).encode()).hexdigest()[:32]
+        self.keys[path] = key
+        if self._previous_keys is None:
+            self._previous_keys = _read_keys(self.out / KEYS_PATH)
+        if self._previous_keys.get(path) == key and self.files.keep(path):
+            return True
+        self(path, template, **context)
+        return False
+
+    def save_keys(self) -> None:
+        """Write this build's page keys, for the next build to compare with."""
+        self.write(KEYS_PATH, json.dumps(self.keys, indent=0, sort_keys=True) + "\n")
+
     def write(self, path: str, text: str) -> None:
         """Write ``text`` to ``path`` (:meth:`Files.write_bytes`)."""
         self.files.write_bytes(path, text.encode("utf-8"))
+
+
+def _read_keys(path: Path) -> dict[str, str]:
+    try:
+        keys = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(keys, dict):
+        return {}
+    return {k: v for k, v in keys.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def write_archive(page: Pages, found: Sequence[Period], **context: Any) -> int:
+    """Write the compact archive page (archive.html) of each of ``found``; return how many.
+
+    A page whose posts, neighbours and wording are as the last build rendered them is
+    kept without rendering: most are of periods that are over.
+    """
+    written = 0
+    blogs = page.site.blogs
+    for archived in archive_pages(found):
+        shown = [(p.uid, p.title, p.link, p.published, p.dated, p.language,
+                  blogs[p.feed_url].title, blogs[p.feed_url].slug)
+                 for p in archived.period.posts]
+        around = [(p.path, p.label) if p else None for p in (archived.newer, archived.older)]
+        data = (archived.period.key, shown, around, sorted(context.items()))
+        if not page.unless_unchanged(archived.period.path, "archive.html", data,
+                                     archived=archived, **context):
+            written += 1
+    return written

@@ -8,7 +8,7 @@ functions: posts in, :class:`Period` records out, newest first.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -92,9 +92,3 @@ def by_year(found: Sequence[Period]) -> list[tuple[int, list[Period]]]:
     for period in found:
         years.setdefault(period.year, []).append(period)
     return sorted(years.items(), reverse=True)
-
-
-def write_archive(page: Callable[..., None], found: Sequence[Period], **context: object) -> None:
-    """Write the compact archive page of each of ``found`` with ``page`` (archive.html)."""
-    for archived in archive_pages(found):
-        page(archived.period.path, "archive.html", archived=archived, **context)

@@ -10,10 +10,11 @@ byte, whatever arrives later (#14). A cross-post copy appears once, as its origi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 
 from .models import Post
-from .periods import Period, periods, write_archive
+from .pages import Pages, write_archive
+from .periods import Period, periods
 
 RIVER_PAGE_POSTS = 50  # posts on the river's front page, with their excerpts
 RIVER_DAYS_LISTED = 10  # days of the archive the front page links to
@@ -25,7 +26,7 @@ def river_days(posts: Sequence[Post], copies: Collection[str] = ()) -> list[Peri
     return periods((p for p in posts if p.uid not in copies), "day", "latest/")
 
 
-def write_river(page: Callable[..., None], posts: Sequence[Post],
+def write_river(page: Pages, posts: Sequence[Post],
                 copies: Collection[str] = ()) -> None:
     """Write the river's front page and its archive of days with ``page``."""
     shown = [p for p in posts if p.uid not in copies]

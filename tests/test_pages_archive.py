@@ -13,8 +13,12 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from aggregator.models import Blog, BuildReport, Post, Topic
+from aggregator.pages import Pages
 from aggregator.render import TOPIC_PAGE_POSTS, SiteContent, render_site
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -155,3 +159,27 @@ def test_the_published_site_is_never_written_through(tmp_path: Path) -> None:
         assert held.read() != published.read_bytes()  # the old file itself is unchanged
     finally:
         held.close()
+
+
+def test_an_archive_page_is_rendered_again_only_when_what_it_shows_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    posts = _posts(200)
+    site = _render(tmp_path / "site", posts)
+    rendered: list[str] = []
+    render_page = Pages.__call__
+
+    def spy(self: Pages, path: str, template: str, **context: Any) -> None:
+        rendered.append(path)
+        render_page(self, path, template, **context)
+
+    monkeypatch.setattr(Pages, "__call__", spy)
+    edited = replace(posts[150], title="Post 150, retitled")  # January 2026, blog b0
+    new = replace(posts[0], guid="new", title="A brand new post",
+                  published=NOW + timedelta(minutes=30))
+    _render(tmp_path / "site", [new, *posts[:150], edited, *posts[151:]])
+    archives = {p for p in rendered if re.search(r"/\d{4}/", p)}
+    assert archives == {"topics/phonics/2026/11/index.html", "topics/phonics/2026/01/index.html",
+                        "blogs/b0/2026/index.html", "latest/2026/11/20/index.html",
+                        "latest/2026/01/24/index.html"}
+    assert "Post 150, retitled" in (site / "topics/phonics/2026/01/index.html").read_text()
+    assert "topics/phonics/index.html" in rendered  # front pages are rendered every time
