@@ -166,18 +166,30 @@ class PostsTable(StoreBase):
         again after it was retired gets its text back until the next call.
         """
         with self.transaction() as db:
-            return retire(db, window, now)
+            return _retire(db, window, now)
 
 
-def retire(db: sqlite3.Connection, window: TextWindow, now: datetime) -> int:
+def past_window(schema: str = "") -> str:
+    """Return a SELECT of the uids of posts past a window (:func:`window_args` its values).
+
+    The newest posts are ranked as a refit ranks them (topiccache: published, then uid).
+    ``schema``: the attached database to read, as ``"src."``.
+    """
+    return (f"SELECT uid FROM {schema}posts WHERE published < ? AND uid NOT IN "
+            f"(SELECT uid FROM {schema}posts ORDER BY published DESC, uid DESC LIMIT ?)")
+
+
+def window_args(window: TextWindow, now: datetime) -> tuple[str, int]:
+    """Return the values of :func:`past_window`'s SELECT for ``window`` as of ``now``."""
+    return ts(now - timedelta(days=window.days)), window.posts
+
+
+def _retire(db: sqlite3.Connection, window: TextWindow, now: datetime) -> int:
     """Retire the texts of posts past ``window`` in ``db`` (:meth:`PostsTable.retire_texts`)."""
-    # The newest posts in the order a refit ranks them (topiccache: published, then uid).
-    past = ("FROM posts WHERE published < ? AND uid NOT IN "
-            "(SELECT uid FROM posts ORDER BY published DESC, uid DESC LIMIT ?)")
-    args = (ts(now - timedelta(days=window.days)), window.posts)
-    db.execute(f"DELETE FROM topic_texts WHERE uid IN (SELECT uid {past})", args)
+    args = window_args(window, now)
+    db.execute(f"DELETE FROM topic_texts WHERE uid IN ({past_window()})", args)
     return db.execute(f"UPDATE posts SET text = '', excerpt = '', excerpt_html = '' "
-                      f"WHERE uid IN (SELECT uid {past}) "
+                      f"WHERE uid IN ({past_window()}) "
                       "AND (text != '' OR excerpt != '' OR excerpt_html != '')", args).rowcount
 
 

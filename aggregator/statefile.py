@@ -41,9 +41,9 @@ from urllib.parse import urlsplit
 
 from .errors import FetchError, StoreError
 from .fetch import FetchOptions, make_client
-from .poststore import retire
-from .statecheck import StateFileError, check_state, fresh_schema
-from .store import Store
+from .poststore import TextWindow, past_window, window_args
+from .statecheck import StateFileError, check_state
+from .store import Store, migrate
 
 __all__ = ["EXPORT_NAME", "Restored", "StateFileError", "export_state", "restore_state"]
 
@@ -57,10 +57,19 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 # What the export leaves out of the copy it publishes (#16): posts' full text (the topic
 # model's cleaned words stay: the next build needs them) and the picks of blogs no
 # longer listed (sync_feeds removes those; this is for a state from an older version).
-_PUBLISHED_ONLY = """
-UPDATE posts SET text = '';
-DELETE FROM diamonds WHERE feed_url NOT IN (SELECT url FROM feeds);
-"""
+# What the export leaves out of each table (#16, #14): a column's value in the copy, and
+# which rows are copied. ``past``: the posts past the text window (a temporary table).
+_PUBLISHED_VALUES: dict[str, dict[str, str]] = {
+    "posts": {"text": "''",
+              "excerpt": "CASE WHEN uid IN past THEN '' ELSE excerpt END",
+              "excerpt_html": "CASE WHEN uid IN past THEN '' ELSE excerpt_html END"},
+}
+_PUBLISHED_ROWS: dict[str, str] = {
+    "topic_texts": "uid NOT IN past",
+    # Picks of blogs no longer listed (sync_feeds removes those; this is for a state
+    # from an older version).
+    "diamonds": "feed_url IN (SELECT url FROM src.feeds)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +88,9 @@ def export_state(state_path: str | Path, out_path: str | Path) -> int:
 
     Return the size of the written file in bytes. The copy is consistent even while
     another connection writes, and the file appears atomically. It is the published
-    state: only what the site shows plus what the next build needs (``_PUBLISHED_ONLY``,
-    and no text past the text window), rebuilt after that is removed so nothing removed
-    lingers in free pages.
+    state: only what the site shows plus what the next build needs, copied into a fresh
+    database (:func:`_published_copy`), so nothing left out lingers in free pages and
+    the time it takes follows what is published, not the local file's size.
     """
     from .topiccache import text_window  # the topic model's window: its library loads late
 
@@ -92,27 +101,9 @@ def export_state(state_path: str | Path, out_path: str | Path) -> int:
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        full, copy = Path(tmp) / "full.sqlite", Path(tmp) / "state.sqlite"
+        copy = Path(tmp) / "state.sqlite"
         try:
-            db = sqlite3.connect(str(state_path))
-            try:
-                db.execute("VACUUM INTO ?", (str(full),))
-            finally:
-                db.close()
-            db = sqlite3.connect(str(full), isolation_level=None)
-            try:
-                # A scratch copy: no journal, no syncing (a crash loses only the copy).
-                db.execute("PRAGMA journal_mode = OFF")
-                db.execute("PRAGMA synchronous = OFF")
-                _drop_foreign_objects(db)
-                db.executescript(f"BEGIN; {_PUBLISHED_ONLY}")
-                # As the build that wrote the state left it (a copy of an older version's
-                # state included): dated by its own clock, the last fetch.
-                retire(db, text_window(), _newest_fetch_or_none(full) or datetime.now(UTC))
-                db.execute("COMMIT")
-                db.execute("VACUUM INTO ?", (str(copy),))  # what was removed stays behind
-            finally:
-                db.close()
+            _published_copy(Path(state_path), copy, text_window())
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{state_path}: cannot export the state: {e}") from e
         try:  # what the next restore will say of it (a local state restored by an old version)
@@ -129,23 +120,40 @@ def export_state(state_path: str | Path, out_path: str | Path) -> int:
     return out.stat().st_size
 
 
-def _drop_foreign_objects(db: sqlite3.Connection) -> None:
-    """Drop from a scratch copy what no version of the aggregator creates.
+def _published_copy(source: Path, copy: Path, window: TextWindow) -> None:
+    """Write into ``copy`` (a new file) what the export publishes of the state at ``source``.
 
-    A local state restored by a version before the checks may carry a trigger (#13): it
-    is not published on, whatever else is in that state.
+    The copy gets the schema a fresh store of the source's version has, and only the
+    columns and rows it holds are copied, in one read of the source: what no version of
+    the aggregator creates (a trigger a local state restored by a version before the
+    checks may carry, #13) is never published on. Past ``window``, dated by the source's
+    own clock (its last fetch), a post keeps no excerpt and no topic words.
     """
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    ours = {name for _, name, _, _ in fresh_schema(version)}
-    for kind, name in db.execute("SELECT type, name FROM sqlite_master WHERE type IN "
-                                 "('trigger', 'view', 'index', 'table') AND name NOT LIKE "
-                                 "'sqlite_%'").fetchall():
-        if name not in ours or kind in ("trigger", "view"):
-            quoted = name.replace('"', '""')
-            try:
-                db.execute(f'DROP {kind.upper()} IF EXISTS "{quoted}"')
-            except sqlite3.DatabaseError as e:  # the check after says what is left
-                log.debug("cannot drop %s %s: %s", kind, name, e)
+    now = _newest_fetch_or_none(source) or datetime.now(UTC)
+    db = sqlite3.connect(str(copy), isolation_level=None)
+    try:
+        # A scratch file: no journal, no syncing (a crash loses only the copy).
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("ATTACH DATABASE ? AS src", (f"file:{source}?mode=ro",))
+        version = int(db.execute("PRAGMA src.user_version").fetchone()[0])
+        migrate(db, 0, version)
+        db.execute("BEGIN")  # one read of the source: a consistent copy
+        db.execute("CREATE TEMP TABLE past (uid TEXT PRIMARY KEY)")
+        db.execute(f"INSERT INTO past {past_window('src.')}", window_args(window, now))
+        tables = [name for (name,) in db.execute(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' ORDER BY rowid")]
+        for table in tables:
+            columns = [str(r[1]) for r in db.execute(f"PRAGMA main.table_info({table})")]
+            values = _PUBLISHED_VALUES.get(table, {})
+            where = _PUBLISHED_ROWS.get(table)
+            db.execute(f"INSERT INTO main.{table} ({', '.join(columns)}) "
+                       f"SELECT {', '.join(values.get(c, c) for c in columns)} "
+                       f"FROM src.{table} {f'WHERE {where}' if where else ''} ORDER BY rowid")
+        db.execute("COMMIT")
+        db.execute("DETACH DATABASE src")
+    finally:
+        db.close()
 
 
 def restore_state(source: str, state_path: str | Path, *,
