@@ -8,8 +8,10 @@ what lists it (title, link, blog, dates, author, word counts, language, its topi
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -216,10 +218,20 @@ def _post(row: sqlite3.Row) -> Post:
     published = dt(row["published"])
     assert published is not None
     return Post(
-        feed_url=row["feed_url"], guid=row["guid"], link=row["link"], title=row["title"],
-        author=row["author"], published=published, dated=bool(row["dated"]),
-        excerpt=row["excerpt"], text=row["text"], language=row["language"],
-        first_seen=dt(row["first_seen"]), excerpt_html=row["excerpt_html"],
+        # A build holds every post: one string per blog, not one per post (#14).
+        feed_url=sys.intern(row["feed_url"]), guid=row["guid"], link=row["link"],
+        title=row["title"], author=_intern(row["author"]), published=published,
+        dated=bool(row["dated"]), excerpt=row["excerpt"], text=row["text"],
+        language=_intern(row["language"]),
+        first_seen=_seen(row["first_seen"]), excerpt_html=row["excerpt_html"],
         link_words=row["link_words"], words=-1 if row["words"] is None else row["words"],
         topic_text=row["topic_text"],
     )
+
+
+# Posts first seen by one build share that build's time: one datetime for all of them.
+_seen = functools.lru_cache(maxsize=1024)(dt)
+
+
+def _intern(text: str | None) -> str | None:
+    return None if text is None else sys.intern(text)
