@@ -14,7 +14,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .searchindex import SearchPlan, index_search
+from . import searchindex
+from .searchindex import SearchPlan
 
 
 @dataclass
@@ -34,7 +35,7 @@ class StagedSite:
         """Build the search index if the pages are new, then replace ``out`` atomically."""
         try:
             if self.needs_index:
-                index_search(self.tmp, self.search)
+                searchindex.index_search(self.tmp, self.search)
             swap_in(self.tmp, self.out)
         except BaseException:
             self.discard()
