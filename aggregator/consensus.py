@@ -56,12 +56,14 @@ def consensus(vectors: np.ndarray, *, seed: int, min_size: int, sample: int,
 
     with ThreadPoolExecutor(max_workers=_workers()) as pool:  # k-means releases the GIL
         partitions = list(pool.map(vote, ks.tolist(), seeds.tolist()))
-    together = np.zeros((len(points), len(points)), dtype=np.uint16)
-    for run in partitions:
-        for members in np.split(np.argsort(run, kind="stable"),
-                                np.flatnonzero(np.diff(np.sort(run))) + 1):
-            together[np.ix_(members, members)] += 1
-    agreement = together.astype(np.float32) / len(partitions)
+    # How often two rows land together: one product of the runs' memberships (one column
+    # per cluster of each run), not a count per cluster and pair.
+    offsets = np.cumsum([0] + [int(run.max()) + 1 for run in partitions])
+    member = np.zeros((len(points), int(offsets[-1])), dtype=np.float32)
+    for run, offset in zip(partitions, offsets[:-1].tolist(), strict=False):
+        member[np.arange(len(points)), offset + run] = 1.0
+    agreement = (member @ member.T) / len(partitions)  # exact: counts up to `runs` in float32
+    del member
     upper = np.triu_indices(len(points), 1)
     tree = linkage(1.0 - agreement[upper], method="average")
     heights = tree[:, 2]
