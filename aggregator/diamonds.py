@@ -4,11 +4,17 @@ Pure logic: posts, topics and the exposure history go in, picks come out. The dr
 seeded (from the build date unless a seed is given), so the same inputs give the same
 picks (issue 5). Each pick is two draws:
 
-1. A **blog**, weighted by how long it has waited (days since it was last featured, to a
-   power, so everyone's turn comes round), divided by how often it was featured lately,
-   with a boost for blogs that joined recently and one for blogs whose recent posts are
-   about to age out of the window. Drawing the blog first means a blog that
-   posts ten times a day has no more chances than one that posts once a month.
+1. A **blog**, by the rounds it is owed (issue 15). A *round* is how long the day's picks
+   take to go once through the blogs in the running (180 blogs at 5 a day: 36 days). A
+   blog is owed the rounds it has waited since it was last featured, less one for each
+   turn it had in the last 90 days, and each round owed makes it ``e ** round_steepness``
+   times likelier: a blog that has waited a round longer than another is all but certain
+   to go first, while blogs owed about as much are drawn at random among themselves. So
+   every blog in the running gets its turn about once a round, without a fixed order
+   anyone could predict. Boosts for blogs that joined recently and for blogs whose
+   recent posts are about to age out of the window multiply the odds. Drawing the blog
+   first means a blog that posts ten times a day has no more chances than one that posts
+   once a month.
 2. One of that blog's eligible **posts**, uniformly.
 
 Posts come from the last 30 days; when fewer blogs than picks have one (a summer, a
@@ -16,6 +22,8 @@ small community), the draw looks back further, step by step (:func:`draw_pool`).
 
 At most one pick per blog, and no two picks from one topic while blogs with posts in
 other topics remain. Every factor is reported in the pick's reason, in plain words.
+Everything the draw uses is in the store's diamonds tables (the picks and each day's
+count of blogs in the running), so it is recomputed the same from a restored state.
 """
 
 from __future__ import annotations
@@ -44,8 +52,14 @@ class DiamondSettings:
     max_link_share: float = 0.5  # more of the words than this in links / linked list items: roundup
     roundup_title_link_share: float = 0.2  # the same, for a title like "Weekly links"
     history_days: int = 90  # exposure is counted over this many days; waits are capped at it
-    wait_power: float = 6.0  # weight grows as (days since last featured) ** this
-    repeat_power: float = 6.0  # ... and is divided by (1 + times featured lately) ** this
+    # Each round a blog is owed (rounds waited, less turns had lately) multiplies its odds
+    # in the draw by e ** this (12: about 160,000), so turns come round in order, at random
+    # among blogs owed about as much (a day's difference in a 36-day round: x1.4).
+    round_steepness: float = 12.0
+    # The tilt of "Surprise me" (:meth:`Exposure.weight`, aggregator/surprise.py), which is
+    # not a draw of turns: (days since last featured) ** this ...
+    wait_power: float = 6.0
+    repeat_power: float = 6.0  # ... divided by (1 + times featured lately) ** this
     newcomer_days: int = 30  # blogs that joined this recently get a boost...
     newcomer_boost: float = 2.0  # ... of this factor on the day they join, fading to 1
     last_chance_boost: float = 3.0  # up to 1 + this as a blog's last post leaves the window
@@ -120,6 +134,9 @@ class Exposure:
     # ``times``, each pick counted by how many blogs were in the running that day against
     # today, at most 1 (:func:`exposures`); None: each counts 1 (no record of those days).
     turns: float | None = None
+    # Days over which ``times`` could be counted: since the first draw of the history or
+    # since the blog joined, whichever is later (None: the whole ``history_days``).
+    counted: int | None = None
 
     @property
     def taken(self) -> float:
@@ -141,9 +158,39 @@ class Exposure:
             return 1.0
         return 1.0 + (settings.newcomer_boost - 1.0) * (1 - age / settings.newcomer_days)
 
+    def owed(self, today: date, settings: DiamondSettings, round_days: float) -> float:
+        """Return the rounds the blog is owed: rounds waited, less the turns it had lately."""
+        return self.wait(today, settings) / round_days - self.paced(today, settings)
+
+    def paced(self, today: date, settings: DiamondSettings) -> float:
+        """Return the turns the blog had lately, at their pace over ``history_days``.
+
+        Turns are counted over the days the blog has been in the draws (:attr:`counted`):
+        a blog that joined 10 days ago and had a turn had them at the pace of 9 in 90 days.
+        Counted as 1, it would be owed the turns of the blogs that were there all along,
+        and be featured day after day until it had as many.
+        """
+        days = settings.history_days if self.counted is None else self.counted
+        return self.taken * settings.history_days / max(1, min(settings.history_days, days))
+
+    def log_odds(self, today: date, settings: DiamondSettings, *, round_days: float,
+                 days_left: int | None = None) -> float:
+        """Return the log of the blog's weight in the draw: the rounds owed, and the boosts.
+
+        ``round_days``: how long a round of the draw is (:func:`round_days`);
+        ``days_left``: how long until the blog's newest eligible post leaves the window
+        (None: not known, no last-chance boost).
+        """
+        return (settings.round_steepness * self.owed(today, settings, round_days)
+                + math.log(self.newcomer_factor(today, settings))
+                + math.log(last_chance_factor(days_left, settings)))
+
     def weight(self, today: date, settings: DiamondSettings, *,
                days_left: int | None = None) -> float:
-        """Return the blog's weight in the draw (1.0: waited the full history, never seen).
+        """Return the blog's tilt for "Surprise me" (1.0: waited the full history, never seen).
+
+        Not the diamonds' draw, which goes by rounds owed (:meth:`log_odds`): a random
+        post on demand should favour quiet blogs, not take turns.
 
         ``days_left``: how long until the blog's newest eligible post leaves the window
         (None: not known, no last-chance boost).
@@ -153,6 +200,15 @@ class Exposure:
                 / math.pow(1 + self.taken, settings.repeat_power)
                 * self.newcomer_factor(today, settings)
                 * last_chance_factor(days_left, settings))
+
+
+def round_days(running: int, settings: DiamondSettings) -> float:
+    """Return how many days a round of the draw takes: ``running`` blogs at ``count`` a day.
+
+    At least a day: when no more blogs are in the running than there are picks, each of
+    them can have a turn every day.
+    """
+    return max(1.0, running / max(1, settings.count))
 
 
 def last_chance_factor(days_left: int | None, settings: DiamondSettings) -> float:
@@ -200,9 +256,11 @@ def exposures(history: Iterable[Feature], *, feeds: Iterable[str], today: date,
     times: dict[str, int] = {}
     turns: dict[str, float] = {}
     last: dict[str, date] = {}
+    first: date | None = None  # the first day of draws in the history
     for f in history:
         if f.date >= today:
             continue
+        first = f.date if first is None or f.date < first else first
         if f.date in window:
             times[f.feed_url] = times.get(f.feed_url, 0) + 1
             then = (running or {}).get(f.date)
@@ -210,9 +268,15 @@ def exposures(history: Iterable[Feature], *, feeds: Iterable[str], today: date,
             turns[f.feed_url] = turns.get(f.feed_url, 0.0) + share
         if f.feed_url not in last or f.date > last[f.feed_url]:
             last[f.feed_url] = f.date
-    counted = bool(running) and bool(running_today)
+    shared = bool(running) and bool(running_today)
+
+    def counted(url: str) -> int | None:
+        start = max((d for d in (first, joined.get(url)) if d is not None), default=None)
+        return None if first is None or start is None else (today - start).days
+
     return {url: Exposure(times=times.get(url, 0), last=last.get(url), joined=joined.get(url),
-                          turns=turns.get(url, 0.0) if counted else None)
+                          turns=turns.get(url, 0.0) if shared else None,
+                          counted=counted(url))
             for url in feeds}
 
 
@@ -324,8 +388,9 @@ def pick_diamonds(
     # widened window has left it already, and gets none.
     left = {url: None if pool.widened(url, settings) else days_left(ps, now=now, settings=settings)
             for url, ps in by_blog.items()}
-    weight = {url: exposure[url].weight(today, settings, days_left=left[url])
-              for url in by_blog}
+    turn = round_days(len(by_blog), settings)
+    odds = {url: exposure[url].log_odds(today, settings, round_days=turn, days_left=left[url])
+            for url in by_blog}
     rng = random.Random(seed)
     picks: list[Diamond] = []
     used_topics: set[str | None] = set()
@@ -338,10 +403,11 @@ def pick_diamonds(
         fresh = {url: ps for url, ps in fresh.items() if ps}
         drawn: Mapping[str, Sequence[Post]] = fresh or candidates
         blogs = sorted(drawn)
-        weights = [weight[url] for url in blogs]
-        total = sum(weights)
-        url = rng.choices(blogs, weights=weights)[0] if total > 0 else rng.choice(blogs)
-        chance = weight[url] / total if total > 0 else 1 / len(blogs)
+        # Relative to the likeliest blog, so rounds owed by the hundred do not overflow.
+        top = max(odds[u] for u in blogs)
+        weights = [math.exp(odds[u] - top) for u in blogs]
+        (url,) = rng.choices(blogs, weights=weights)
+        chance = weights[blogs.index(url)] / sum(weights)
         post = rng.choice(drawn[url])
         topic = topic_of.get(post.uid)
         used_topics.add(topic)
@@ -349,8 +415,8 @@ def pick_diamonds(
         picks.append(Diamond(post_uid=post.uid, feed_url=url, topic=topic, reason=explain(
             exposure[url], today=today, settings=settings, posts=len(by_blog[url]),
             blogs=len(blogs), chance=chance, days_left=left[url],
-            widened_to=pool.window if pool.widened(url, settings) else None, newest=newest),
-            running=len(by_blog)))
+            widened_to=pool.window if pool.widened(url, settings) else None, newest=newest,
+            running=len(by_blog)), running=len(by_blog)))
         del candidates[url]
         copies = group_of.get(post.uid, frozenset())
         if copies:  # the same post cross-posted on another blog is not picked twice today
@@ -362,12 +428,14 @@ def pick_diamonds(
 
 def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts: int,
             blogs: int, chance: float, days_left: int | None = None,
-            widened_to: int | None = None, newest: date | None = None) -> str:
+            widened_to: int | None = None, newest: date | None = None,
+            running: int | None = None) -> str:
     """Return why a blog was drawn, in plain words, from the factors of its weight.
 
     ``widened_to``: the days the draw looked back, when it had to look further than
     ``window_days`` to reach this blog; ``newest``: the date of the blog's newest post
-    that could be picked.
+    that could be picked; ``running``: how many blogs were in the running when the day's
+    draw began, which sets the length of a round (None: the rounds are not explained).
     """
     n, days = exposure.times, settings.history_days
     if exposure.last is None:
@@ -382,6 +450,8 @@ def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts
                              f"{exposure.turns:.1f} turns)")
         else:
             parts = [f"From a blog not featured in the last {days} days (last {ago} ago)"]
+    if running is not None and running > settings.count:  # else every blog has a turn today
+        parts.append(_owed(exposure, today=today, settings=settings, running=running))
     boost = exposure.newcomer_factor(today, settings)
     if exposure.joined is not None and boost > 1.0:
         age = max(0, (today - exposure.joined).days)
@@ -406,6 +476,29 @@ def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts
     else:
         odds = f"It had {_chance(chance)} in its draw, among {blogs} blogs still in the running."
     return f"{'; '.join(parts)}. {odds}"
+
+
+def _owed(exposure: Exposure, *, today: date, settings: DiamondSettings, running: int) -> str:
+    """Return the rounds a blog was owed, and what a round is, as a part of its reason."""
+    turn = round_days(running, settings)
+    wait = exposure.wait(today, settings)
+    rounds = f"{wait / turn:.1f} rounds"
+    text = (f"a wait of {rounds}" if exposure.last is not None and wait < settings.history_days
+            else f"counted as a wait of {settings.history_days} days, {rounds}")
+    taken, days = exposure.paced(today, settings), settings.history_days
+    if taken > 0:
+        turns = "turn" if exposure.times == 1 else "turns"
+        text += f", less {_turns(taken)} for the {turns} it had"
+        if exposure.counted is not None and exposure.counted < days:
+            text += f" in {_plural(exposure.counted, 'day')}, at that pace over {days} days"
+    return (f"{text} (a round: {_plural(round(turn), 'day')} for {settings.count} picks a day "
+            f"to reach all {running} blogs in the running; each round owed makes a blog far "
+            f"likelier)")
+
+
+def _turns(n: float) -> str:
+    """Return a count of turns as a reader would say it: "1", "1.8"."""
+    return f"{n:.0f}" if abs(n - round(n)) < 0.05 else f"{n:.1f}"
 
 
 def _plural(n: int, word: str) -> str:

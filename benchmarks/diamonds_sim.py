@@ -432,8 +432,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--summer", action="store_true",
                         help=f"six weeks from day {SUMMER_START} in which 90%% of blogs are silent")
     defaults = DiamondSettings()
-    parser.add_argument("--wait-power", type=float, default=defaults.wait_power)
-    parser.add_argument("--repeat-power", type=float, default=defaults.repeat_power)
+    parser.add_argument("--steepness", type=float, default=defaults.round_steepness,
+                        help="each round a blog is owed multiplies its odds by e ** this "
+                             "(0: every blog in the running alike, but for the boosts)")
     parser.add_argument("--last-chance", type=float, default=defaults.last_chance_boost,
                         help="the last-chance boost (0 turns it off)")
     parser.add_argument("--no-widening", action="store_true",
@@ -441,8 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baselines", choices=("all", "round-robin", "none"), default="all",
                         help="which baselines to run next to the real draw")
     args = parser.parse_args(argv)
-    settings = DiamondSettings(count=args.count, wait_power=args.wait_power,
-                               repeat_power=args.repeat_power,
+    settings = DiamondSettings(count=args.count, round_steepness=args.steepness,
                                last_chance_boost=args.last_chance,
                                wider_windows=() if args.no_widening else defaults.wider_windows)
     for seed in args.seed:

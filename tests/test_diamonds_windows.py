@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -147,23 +148,29 @@ def test_a_pick_made_when_few_blogs_could_have_it_is_a_share_of_a_turn() -> None
 
 def test_a_blog_that_posted_through_the_summer_is_not_held_back_after_it() -> None:
     # Both waited 30 days since their last pick; "stayed" had four more while only 20
-    # blogs were in the running, against 100 now (98 others were featured yesterday).
+    # blogs were in the running, against 100 now; "twice" had one more 60 days ago, in a
+    # day of no record (a whole turn). The 98 others had two turns, the last yesterday.
     summer = [TODAY - timedelta(days=30 + 7 * k) for k in range(5)]
     history = [_feature(d, post("stayed", 90 + k)) for k, d in enumerate(summer)]
-    history += [_feature(summer[0], post("away", 90))]
-    history += [_feature(TODAY - timedelta(days=1), post(f"o{i}", 90)) for i in range(98)]
-    posts = [post("stayed", 1), post("away", 1), *(post(f"o{i}", 1) for i in range(98))]
+    history += [_feature(summer[0], post("twice", 90)),
+                _feature(TODAY - timedelta(days=60), post("twice", 91))]
+    history += [_feature(TODAY - timedelta(days=n), post(f"o{i}", 90 + n))
+                for i in range(98) for n in (1, 40)]
+    posts = [post("stayed", 1), post("twice", 1), *(post(f"o{i}", 1) for i in range(98))]
     running = {d: 20 for d in summer[1:]}
     one = DiamondSettings(count=1)
-    wins = [draw(posts, seed=s, history=history, running=running, settings=one)[0].feed_url
-            for s in range(200)]
-    # 1.8 turns against 1: (2.8 / 2) ** 6 = 7.5 times less likely, one draw in 8.5.
-    assert 10 < wins.count(post("stayed", 1).feed_url) < 45
-    before = [draw(posts, seed=s, history=history, settings=one)[0].feed_url for s in range(200)]
-    assert before.count(post("stayed", 1).feed_url) <= 1  # 5 turns: (6 / 2) ** 6 = 729 times
+    wins = Counter(draw(posts, seed=s, history=history, running=running, settings=one)[0]
+                   .feed_url for s in range(200))
+    # 1.8 turns against 2 (and 2 for the others, who waited a day): "stayed" is owed the
+    # most, by 0.2 of a round over "twice" (e ** 2.4: 11 times likelier).
+    stayed, twice = post("stayed", 1).feed_url, post("twice", 1).feed_url
+    assert wins[stayed] > 100 and wins[stayed] > 5 * wins[twice]
+    before = Counter(draw(posts, seed=s, history=history, settings=one)[0].feed_url
+                     for s in range(200))
+    assert before[stayed] == 0  # 5 whole turns: owed 3 rounds less than "twice"
     reason = next(d.reason for s in range(200) for d in draw(
         posts, seed=s, history=history, running=running, settings=one)
-        if d.feed_url == post("stayed", 1).feed_url)
+        if d.feed_url == stayed)
     assert ("featured 5 times in the last 90 days, most recently 30 days ago, mostly while "
             "few blogs had a post (counted as 1.8 turns)") in reason
 
