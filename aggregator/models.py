@@ -168,6 +168,19 @@ def post_uid(feed_url: str, guid: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class TextWindow:
+    """Which posts keep their text: the newest ``posts``, and all from the last ``days``.
+
+    The newest posts are what a refit of the topic model reads (TopicSettings.fit_window);
+    the days are the diamonds' widest look-back (DiamondSettings.wider_windows), so a post
+    that can still be picked keeps its excerpt.
+    """
+
+    posts: int
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedFeed:
     """What a feed says about itself, and its posts."""
 

@@ -13,28 +13,14 @@ import json
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .derived import put_topic_texts
 from .feedstore import note_redirect, settle_slug
-from .models import Post
+from .models import Post, TextWindow
 from .picks import withdraw_picks
 from .storebase import StoreBase, dt, ts
 from .textclean import CLEAN_VERSION
-
-
-@dataclass(frozen=True, slots=True)
-class TextWindow:
-    """Which posts keep their text: the newest ``posts``, and all from the last ``days``.
-
-    The newest posts are what a refit of the topic model reads (TopicSettings.fit_window);
-    the days are the diamonds' widest look-back (DiamondSettings.wider_windows), so a post
-    that can still be picked keeps its excerpt.
-    """
-
-    posts: int
-    days: int
 
 
 class PostsTable(StoreBase):

@@ -41,7 +41,8 @@ from urllib.parse import urlsplit
 
 from .errors import FetchError, StoreError
 from .fetch import FetchOptions, make_client
-from .poststore import TextWindow, past_window, window_args
+from .models import TextWindow
+from .poststore import past_window, window_args
 from .statecheck import StateFileError, check_state
 from .store import Store, migrate
 

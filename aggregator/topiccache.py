@@ -18,8 +18,7 @@ from typing import Protocol
 from . import topics as clustering  # find_topics looked up when called: tests replace it
 from .assign import NewPost, RefitPolicy, assign_new, refit_due, without
 from .diamonds import DiamondSettings
-from .models import Fit, StoredTopic, TopicModel
-from .poststore import TextWindow
+from .models import Fit, StoredTopic, TextWindow, TopicModel
 from .termspace import analyzer
 from .topics import (
     MODEL_VERSION,

@@ -13,8 +13,7 @@ import pytest
 
 from aggregator import topiccache
 from aggregator.build import apply_feed_rules
-from aggregator.models import Feed, Fit, Post, Topic, TopicModel, TopicProfile
-from aggregator.poststore import TextWindow
+from aggregator.models import Feed, Fit, Post, TextWindow, Topic, TopicModel, TopicProfile
 from aggregator.statefile import EXPORT_NAME
 from aggregator.store import SCHEMA_VERSION, Store, migrate
 
@@ -196,3 +195,21 @@ def _topic_of(site: Path) -> dict[str, str]:
     """Return the topic of each post link in a site's build.json."""
     topics = json.loads((site / "data" / "build.json").read_text())["topics"]
     return {link: t["slug"] for t in topics for link in t["posts"]}
+
+
+PURE = ("topics", "topiccache", "assign", "diamonds", "fairness", "surprise", "guard",
+        "consensus", "similar", "termspace", "vocabulary", "textclean", "windows")
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_stages_take_their_records_from_models_not_from_the_store(module: str) -> None:
+    """A pure stage is handed records (models.py): it never imports the SQLite modules."""
+    import ast
+
+    import aggregator
+
+    source = Path(aggregator.__file__).parent / f"{module}.py"
+    imported = {node.module for node in ast.walk(ast.parse(source.read_text()))
+                if isinstance(node, ast.ImportFrom) and node.module}
+    store_modules = {"store", "storebase", "feedstore", "poststore", "picks", "derived"}
+    assert not imported & store_modules, f"{module} imports {imported & store_modules}"
