@@ -5,9 +5,10 @@ unused for 7 days, so the state travels with the site instead: the build exports
 gzipped, compacted copy of the database to ``site/data/state.sqlite.gz``, Pages publishes
 it with the site, and the next run downloads it from the live site before building.
 
-The export is the database itself (``VACUUM INTO``: one consistent, defragmented copy),
-so it is versioned by SQLite's ``user_version`` (the schema version) and a newer
-aggregator migrates an older export exactly as it migrates a local file.
+The export is a SQLite database of the same schema (the published rows copied, in one
+read, into a fresh file), so it is versioned by SQLite's ``user_version`` (the schema
+version) and a newer aggregator migrates an older export exactly as it migrates a local
+file.
 
 The export is what is published, so it holds only what the site shows plus what the
 next build needs (#16): no post's full text, and no diamond pick of a blog that has left
