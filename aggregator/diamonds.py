@@ -62,7 +62,9 @@ class DiamondSettings:
     repeat_power: float = 6.0  # ... divided by (1 + times featured lately) ** this
     newcomer_days: int = 30  # blogs that joined this recently get a boost...
     newcomer_boost: float = 2.0  # ... of this factor on the day they join, fading to 1
-    last_chance_boost: float = 3.0  # up to 1 + this as a blog's last post leaves the window
+    # A blog whose newest eligible post is about to leave the window is owed up to this
+    # many rounds more (none on the day it is published, all of it on its last day).
+    last_chance_rounds: float = 0.5
 
 
 def seed_for(day: date) -> int:
@@ -179,27 +181,21 @@ class Exposure:
 
         ``round_days``: how long a round of the draw is (:func:`round_days`);
         ``days_left``: how long until the blog's newest eligible post leaves the window
-        (None: not known, no last-chance boost).
+        (None: not known, no last chance).
         """
-        return (settings.round_steepness * self.owed(today, settings, round_days)
-                + math.log(self.newcomer_factor(today, settings))
-                + math.log(last_chance_factor(days_left, settings)))
+        owed = self.owed(today, settings, round_days) + last_chance(days_left, settings)
+        return settings.round_steepness * owed + math.log(self.newcomer_factor(today, settings))
 
-    def weight(self, today: date, settings: DiamondSettings, *,
-               days_left: int | None = None) -> float:
+    def weight(self, today: date, settings: DiamondSettings) -> float:
         """Return the blog's tilt for "Surprise me" (1.0: waited the full history, never seen).
 
         Not the diamonds' draw, which goes by rounds owed (:meth:`log_odds`): a random
         post on demand should favour quiet blogs, not take turns.
-
-        ``days_left``: how long until the blog's newest eligible post leaves the window
-        (None: not known, no last-chance boost).
         """
         wait = self.wait(today, settings) / settings.history_days
         return (math.pow(wait, settings.wait_power)
                 / math.pow(1 + self.taken, settings.repeat_power)
-                * self.newcomer_factor(today, settings)
-                * last_chance_factor(days_left, settings))
+                * self.newcomer_factor(today, settings))
 
 
 def round_days(running: int, settings: DiamondSettings) -> float:
@@ -211,18 +207,18 @@ def round_days(running: int, settings: DiamondSettings) -> float:
     return max(1.0, running / max(1, settings.count))
 
 
-def last_chance_factor(days_left: int | None, settings: DiamondSettings) -> float:
-    """Return the boost of a blog whose recent posts are about to age out of the window.
+def last_chance(days_left: int | None, settings: DiamondSettings) -> float:
+    """Return the rounds more a blog is owed as its recent posts are about to age out.
 
     A blog that posts rarely is eligible only while its one recent post is; if its turn
-    does not come then, it waits for its next post, which may be months away. The boost
-    grows linearly from 1 (a post published today) to ``1 + last_chance_boost`` (the last
-    day before the blog's newest eligible post leaves the window).
+    does not come then, it waits for its next post, which may be months away. The extra
+    grows linearly from 0 (a post published today) to ``last_chance_rounds`` (the last
+    day before the blog's newest eligible post leaves the window). None: not known.
     """
     if days_left is None or settings.window_days <= 0:
-        return 1.0
+        return 0.0
     spent = 1 - max(0, min(settings.window_days, days_left)) / settings.window_days
-    return 1.0 + settings.last_chance_boost * spent
+    return settings.last_chance_rounds * spent
 
 
 def days_left(posts: Iterable[Post], *, now: datetime, settings: DiamondSettings) -> int:
@@ -384,7 +380,7 @@ def pick_diamonds(
 
     exposure = exposures(history, feeds=by_blog, today=today, joined=joined or {},
                          settings=settings, running=running, running_today=len(by_blog))
-    # The last-chance boost is for a post about to leave the usual window; one from a
+    # The last chance is for a post about to leave the usual window; one from a
     # widened window has left it already, and gets none.
     left = {url: None if pool.widened(url, settings) else days_left(ps, now=now, settings=settings)
             for url, ps in by_blog.items()}
@@ -466,11 +462,11 @@ def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts
     else:
         parts.append("its only recent post" if posts == 1
                      else f"one of its {posts} recent posts")
-    last_chance = last_chance_factor(days_left, settings)
-    if days_left is not None and last_chance >= 1.0 + settings.last_chance_boost / 2:
+    extra = last_chance(days_left, settings)
+    if days_left is not None and extra > 0 and extra >= settings.last_chance_rounds / 2:
         when = "tomorrow" if days_left <= 1 else f"in {days_left} days"
         parts.append(f"its last eligible post leaves the {settings.window_days}-day window "
-                     f"{when} (last-chance boost ×{last_chance:.1f})")
+                     f"{when} (a last chance: owed {extra:.1f} rounds more)")
     if blogs == 1:
         odds = "It was the only blog still in the running."
     else:

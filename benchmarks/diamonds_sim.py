@@ -435,15 +435,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--steepness", type=float, default=defaults.round_steepness,
                         help="each round a blog is owed multiplies its odds by e ** this "
                              "(0: every blog in the running alike, but for the boosts)")
-    parser.add_argument("--last-chance", type=float, default=defaults.last_chance_boost,
-                        help="the last-chance boost (0 turns it off)")
+    parser.add_argument("--last-chance", type=float, default=defaults.last_chance_rounds,
+                        help="rounds more a blog is owed on its last post's last day (0: none)")
     parser.add_argument("--no-widening", action="store_true",
                         help="keep the 30-day window in a quiet spell (as before issue 15)")
     parser.add_argument("--baselines", choices=("all", "round-robin", "none"), default="all",
                         help="which baselines to run next to the real draw")
     args = parser.parse_args(argv)
     settings = DiamondSettings(count=args.count, round_steepness=args.steepness,
-                               last_chance_boost=args.last_chance,
+                               last_chance_rounds=args.last_chance,
                                wider_windows=() if args.no_widening else defaults.wider_windows)
     for seed in args.seed:
         run_one(args, settings, seed)

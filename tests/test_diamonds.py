@@ -210,18 +210,18 @@ def test_newcomers_get_a_boost_and_it_is_said() -> None:
 
 def test_a_blog_whose_last_post_is_ageing_out_gets_its_last_chance() -> None:
     # Both blogs never featured; one's only post leaves the 30-day window in 2 days, the
-    # other's was published today. Weights 1 + 3 * 28/30 = 3.8 against 1 + 3 * 0 = 1.
+    # other's was published today: owed 0.5 * 28/30 = 0.47 rounds more, e ** 5.6 likelier.
     ageing, fresh = post("quiet", 1, days_ago=28), post("busy", 1, days_ago=0)
     wins = Counter(draw([ageing, fresh], seed=s, settings=DiamondSettings(count=1))[0]
                    .feed_url for s in range(400))
     assert wins[ageing.feed_url] > wins[fresh.feed_url] * 2.5
     reasons = {d.feed_url: d.reason for d in draw([ageing, fresh])}
-    assert ("its last eligible post leaves the 30-day window in 2 days (last-chance boost ×3.8)"
-            in reasons[ageing.feed_url])
-    assert "last-chance" not in reasons[fresh.feed_url]
+    assert ("its last eligible post leaves the 30-day window in 2 days (a last chance: owed "
+            "0.5 rounds more)" in reasons[ageing.feed_url])
+    assert "last chance" not in reasons[fresh.feed_url]
     # Switched off, the two are even.
     even = Counter(draw([ageing, fresh], seed=s,
-                        settings=DiamondSettings(count=1, last_chance_boost=0))[0].feed_url
+                        settings=DiamondSettings(count=1, last_chance_rounds=0))[0].feed_url
                    for s in range(400))
     assert abs(even[ageing.feed_url] - even[fresh.feed_url]) < 80
 
