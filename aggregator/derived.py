@@ -179,6 +179,15 @@ def put_topic_texts(db: sqlite3.Connection, texts: Iterable[tuple[str, str]]) ->
                    ((uid, CLEAN_VERSION, words) for uid, words in texts))
 
 
+def forget_members(db: sqlite3.Connection) -> None:
+    """Take the posts no longer stored out of every topic's history, inside a transaction.
+
+    A blog that leaves feeds.yaml, or a hidden post, leaves nothing of itself behind:
+    not even its posts' ids in a dissolved topic's list.
+    """
+    db.execute("DELETE FROM topic_members WHERE uid NOT IN (SELECT uid FROM posts)")
+
+
 def write_model(db: sqlite3.Connection, model: TopicModel, fingerprint: str) -> None:
     """Replace the stored topic model with ``model``, inside a transaction."""
     for table in _MODEL_TABLES:

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from .derived import forget_members
 from .models import Feed, FeedState
 from .picks import withdraw_picks
 from .slugs import blog_slug_base, slugify, unique_slug
@@ -42,6 +43,8 @@ class FeedsTable(StoreBase):
                 # in the archive, diamonds.xml and the state export (#16). Only how many
                 # there were each day is kept, so the ledger's totals stay honest (#15).
                 withdraw_picks(db, "feed_url = ?", (url,))
+            if set(known) - wanted:
+                forget_members(db)  # and its posts leave the topics' history
             taken = {slug for url, slug in known.items() if url in wanted}
             for feed in feeds:
                 if feed.url in known:

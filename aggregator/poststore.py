@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
-from .derived import put_topic_texts
+from .derived import forget_members, put_topic_texts
 from .feedstore import note_redirect, settle_slug
 from .models import Post, TextWindow
 from .picks import withdraw_picks
@@ -145,6 +145,7 @@ class PostsTable(StoreBase):
             db.executemany("DELETE FROM posts WHERE uid = ?", ((uid,) for uid in uids))
             for uid in uids:
                 withdraw_picks(db, "post_uid = ?", (uid,))
+            forget_members(db)
 
     def retire_texts(self, window: TextWindow, now: datetime) -> int:
         """Drop the text, excerpts and topic words of every post past ``window``.

@@ -213,3 +213,19 @@ def test_stages_take_their_records_from_models_not_from_the_store(module: str) -
                 if isinstance(node, ast.ImportFrom) and node.module}
     store_modules = {"store", "storebase", "feedstore", "poststore", "picks", "derived"}
     assert not imported & store_modules, f"{module} imports {imported & store_modules}"
+
+
+def test_a_blog_that_leaves_leaves_no_post_in_any_topics_history(tmp_path: Path) -> None:
+    other = "https://b.example/feed"
+    posts = [_post(1), replace(_post(2), feed_url=other)]
+    with Store(tmp_path / "state.db") as store:
+        store.sync_feeds([Feed(url=FEED), Feed(url=other)], NOW)
+        for p in posts:
+            store.record_success(p.feed_url, now=NOW, status=200, etag=None,
+                                 last_modified=None, posts=[p])
+        store.save_topics([Topic("t", "T", ("t",), tuple(p.uid for p in posts))], NOW)
+        store.save_topics([], NOW)  # dissolved: its list is its history
+        store.sync_feeds([Feed(url=FEED)], NOW)
+        assert [t.post_uids for t in store.topics()] == [(posts[0].uid,)]
+        store.delete_posts([posts[0].uid])  # hidden in feeds.yaml
+        assert [t.post_uids for t in store.topics()] == [()]
