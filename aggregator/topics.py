@@ -250,7 +250,7 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
             found.misc.extend(ids[i] for i in rows)
             continue
         # Titles are left out: many are in Title Case, which says nothing of a word.
-        sample = [docs[i].text[:5000] for i in rows[:200]]
+        sample = [docs[i].text[:5000] for i in rows[:100]]  # enough to tell "Blair" from "blair"
         shown = [display_case(term, sample) for term in label_terms]
         found.groups.append(_Group(_label(shown, language), tuple(label_terms),
                                    [ids[i] for i in rows]))
