@@ -86,15 +86,17 @@ class Files:
         (a page of a dissolved period, a blog that left).
         """
         removed = 0
-        for folder, dirs, names in os.walk(self.out, topdown=False):
+        root = os.fspath(self.out)
+        for folder, dirs, names in os.walk(root, topdown=False):
+            prefix = os.path.relpath(folder, root).replace(os.sep, "/") + "/"
+            prefix = "" if prefix == "./" else prefix
             for name in names:
-                path = Path(folder, name).relative_to(self.out).as_posix()
-                if path not in self.written and not keep(path):
-                    Path(folder, name).unlink()
+                if prefix + name not in self.written and not keep(prefix + name):
+                    os.unlink(os.path.join(folder, name))
                     removed += 1
             for name in dirs:
                 with contextlib.suppress(OSError):  # not empty: it holds a page
-                    Path(folder, name).rmdir()
+                    os.rmdir(os.path.join(folder, name))
         return removed
 
 
@@ -146,6 +148,7 @@ class Pages:
         self.keys: dict[str, str] = {}  # this build's page keys (:meth:`unless_unchanged`)
         self._salt = f"{templates_digest()}\n{site.base_url}\n"
         self._previous_keys: dict[str, str] | None = None
+        self._shown: dict[str, str] = {}  # a post as an archive shows it (fingerprint)
         env = Environment(
             loader=FileSystemLoader(templates_dir()),
             autoescape=True,
@@ -181,15 +184,14 @@ class Pages:
         )
         self.write(path, html)
 
-    def unless_unchanged(self, path: str, template: str, data: object,
-                         **context: Any) -> bool:
+    def unless_unchanged(self, path: str, template: str, data: str, **context: Any) -> bool:
         """Render ``path`` unless it was last rendered from the same ``data``; True if kept.
 
-        ``data`` is everything the page shows, as plain values: the templates, the code's
-        version and the site's address are added to it. An archive page of a period that
-        is over is then neither rendered nor written again (#14).
+        ``data`` is everything the page shows, as text: the templates, the code's version
+        and the site's address are added to it. An archive page of a period that is over
+        is then neither rendered nor written again (#14).
         """
-        key = hashlib.sha256((self._salt + repr(data)).encode()).hexdigest()[:32]
+        key = hashlib.sha256((self._salt + data).encode()).hexdigest()[:32]
         self.keys[path] = key
         if self._previous_keys is None:
             self._previous_keys = _read_keys(self.out / KEYS_PATH)
@@ -197,6 +199,16 @@ class Pages:
             return True
         self(path, template, **context)
         return False
+
+    def fingerprint(self, post: Post) -> str:
+        """Return what an archive page shows of ``post``, as one line of text."""
+        found = self._shown.get(post.uid)
+        if found is None:  # a post is on three archives: its topic's, its blog's, the river's
+            blog = self.site.blogs[post.feed_url]
+            found = self._shown[post.uid] = "\x1f".join((
+                post.uid, post.title, post.link, post.published.isoformat(), str(post.dated),
+                post.language or "", blog.title, blog.slug))
+        return found
 
     def save_keys(self) -> None:
         """Write this build's page keys, for the next build to compare with."""
@@ -224,13 +236,11 @@ def write_archive(page: Pages, found: Sequence[Period], **context: Any) -> int:
     kept without rendering: most are of periods that are over.
     """
     written = 0
-    blogs = page.site.blogs
+    wording = repr(sorted(context.items()))
     for archived in archive_pages(found):
-        shown = [(p.uid, p.title, p.link, p.published, p.dated, p.language,
-                  blogs[p.feed_url].title, blogs[p.feed_url].slug)
-                 for p in archived.period.posts]
         around = [(p.path, p.label) if p else None for p in (archived.newer, archived.older)]
-        data = (archived.period.key, shown, around, sorted(context.items()))
+        data = "\x1e".join((repr((archived.period.key, around)), wording,
+                            *map(page.fingerprint, archived.period.posts)))
         if not page.unless_unchanged(archived.period.path, "archive.html", data,
                                      archived=archived, **context):
             written += 1

@@ -51,8 +51,9 @@ class ArchivePage:
 def period_key(when: datetime, grain: Grain) -> tuple[int, ...]:
     """Return the period ``when`` (read in UTC) falls in."""
     utc = when.astimezone(UTC)
-    return {"year": (utc.year,), "month": (utc.year, utc.month),
-            "day": (utc.year, utc.month, utc.day)}[grain]
+    if grain == "year":
+        return (utc.year,)
+    return (utc.year, utc.month) if grain == "month" else (utc.year, utc.month, utc.day)
 
 
 def period_path(base: str, key: tuple[int, ...]) -> str:

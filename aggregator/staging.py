@@ -91,20 +91,21 @@ def link_tree(site: Path, staging: Path) -> int:
     files are copied (their mtimes with them).
     """
     linked = 0
-    for folder, dirs, names in os.walk(site):
-        here = Path(folder)
-        into = staging / here.relative_to(site)
-        into.mkdir(exist_ok=True)
-        dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
-        for name in names:
-            source = here / name
-            if not source.is_file() or source.is_symlink():
-                continue
-            try:
-                os.link(source, into / name)
-            except OSError:
-                shutil.copy2(source, into / name)
-            linked += 1
+    folders = [(os.fspath(site), os.fspath(staging))]
+    while folders:  # plain strings and scandir: thousands of files, once a build
+        source, into = folders.pop()
+        with os.scandir(source) as entries:
+            for entry in entries:
+                target = os.path.join(into, entry.name)
+                if entry.is_dir(follow_symlinks=False):
+                    os.mkdir(target)
+                    folders.append((entry.path, target))
+                elif entry.is_file(follow_symlinks=False):
+                    try:
+                        os.link(entry.path, target)
+                    except OSError:
+                        shutil.copy2(entry.path, target)
+                    linked += 1
     return linked
 
 
