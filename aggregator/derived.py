@@ -41,6 +41,8 @@ INSERT INTO topic_texts (uid, version, words)
            topic_text FROM posts WHERE topic_text IS NOT NULL;
 ALTER TABLE posts DROP COLUMN topic_text;
 DELETE FROM meta WHERE key = 'topic_text_version';
+-- The text window's newest posts (poststore.past_window), found without a table scan.
+CREATE INDEX posts_published ON posts(published, uid);
 CREATE TABLE topic_members (
     slug TEXT NOT NULL,                -- a topics row
     position INTEGER NOT NULL,

@@ -177,9 +177,10 @@ def _retire(db: sqlite3.Connection, window: TextWindow, now: datetime) -> int:
     """Retire the texts of posts past ``window`` in ``db`` (:meth:`PostsTable.retire_texts`)."""
     args = window_args(window, now)
     db.execute(f"DELETE FROM topic_texts WHERE uid IN ({past_window()})", args)
+    # Excerpts first: a post's text is read (its overflow pages) only when they are empty.
     return db.execute(f"UPDATE posts SET text = '', excerpt = '', excerpt_html = '' "
                       f"WHERE uid IN ({past_window()}) "
-                      "AND (text != '' OR excerpt != '' OR excerpt_html != '')", args).rowcount
+                      "AND (excerpt != '' OR excerpt_html != '' OR text != '')", args).rowcount
 
 
 _POST_COLUMNS = ("uid", "feed_url", "guid", "link", "title", "author", "published", "dated",

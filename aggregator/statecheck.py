@@ -17,7 +17,7 @@ import json
 import math
 import re
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -227,6 +227,13 @@ COLUMNS: Mapping[str, Mapping[str, Check]] = {
     },
     "meta": {"key": _text, "value": _text},
 }
+# The checks of a type alone, as SQLite tests them (``{0}``: the column).
+_SQL_TYPE: Mapping[Check, str] = {
+    _text: "typeof({0}) = 'text'", _integer: "typeof({0}) = 'integer'",
+    _text_or_none: "typeof({0}) IN ('text', 'null')",
+    _int_or_none: "typeof({0}) IN ('integer', 'null')",
+    _flag: "(typeof({0}) = 'integer' AND {0} IN (0, 1))",
+}
 # Meta values with a shape of their own (others are plain text).
 META: Mapping[str, Check] = {"topics.model": _json(_topic_model),
                              "diamonds.withdrawn": _json(_day_counts),
@@ -288,20 +295,37 @@ def _check_values(db: sqlite3.Connection, source: str) -> None:
         unknown = [c for c in columns if c not in checks]
         if unknown:  # the schema matched, so only a newer version's column can be here
             raise StateFileError(f"{source}: {table}.{unknown[0]}: no check for this column")
-        row_checks = [checks[c] for c in columns]
-        for row in db.execute(f"SELECT {', '.join(columns)} FROM {table}"):
-            for column, check, value in zip(columns, row_checks, row, strict=True):
-                problem = check(value)
-                if problem is None and table == "meta" and column == "value":
-                    meta_check = META.get(row[0])
-                    problem = meta_check(value) if meta_check else None
-                if problem is not None:
-                    raise StateFileError(f"{source}: {table}.{column} of {_name(row[0])} "
-                                         f"{problem}: {_shown(value)}")
+        # A check of type alone runs in SQLite, on every row at once; Python reads the
+        # columns whose values have a shape (links, times, slugs, JSON), and the first
+        # row SQLite finds at fault, to name its problem as Python would.
+        typed = [c for c in columns if checks[c] in _SQL_TYPE and table != "meta"]
+        if typed:
+            ok = " AND ".join(_SQL_TYPE[checks[c]].format(c) for c in typed)
+            bad = db.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE NOT ({ok}) "
+                             "LIMIT 1").fetchone()
+            if bad is not None:
+                _check_row(table, columns, [checks[c] for c in columns], bad, source)
+        shaped = [columns[0], *(c for c in columns[1:] if c not in typed)]
+        row_checks = [checks[c] for c in shaped]
+        for row in db.execute(f"SELECT {', '.join(shaped)} FROM {table}"):
+            _check_row(table, shaped, row_checks, row, source)
     broken = db.execute("PRAGMA foreign_key_check").fetchone()
     if broken is not None:
         raise StateFileError(f"{source}: {broken[0]} row {broken[1]} refers to a missing "
                              f"{broken[2]} row")
+
+
+def _check_row(table: str, columns: Sequence[str], checks: Sequence[Check],
+               row: Sequence[Any], source: str) -> None:
+    """Raise :class:`StateFileError` naming the first of ``row``'s values at fault."""
+    for column, check, value in zip(columns, checks, row, strict=True):
+        problem = check(value)
+        if problem is None and table == "meta" and column == "value":
+            meta_check = META.get(row[0])
+            problem = meta_check(value) if meta_check else None
+        if problem is not None:
+            raise StateFileError(f"{source}: {table}.{column} of {_name(row[0])} "
+                                 f"{problem}: {_shown(value)}")
 
 
 def _kind(v: Any) -> str:
