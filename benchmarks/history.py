@@ -250,6 +250,8 @@ def bench(posts: int, args: argparse.Namespace) -> list[dict[str, object]]:
                    "export_mb": export.stat().st_size / 1e6 if code == 0 else None,
                    "export_s": export_s, "site_mb": site_bytes / 1e6, "site_files": site_files,
                    "build_json_mb": _size(work / "site/data/build.json") / 1e6,
+                   "site_parts_mb": {p.name: round(tree_size(p)[0] / 1e6, 1)
+                                     for p in sorted((work / "site").iterdir()) if p.is_dir()},
                    "stages": stages(timings)}
             if measured["exit"] != 0:
                 row["log"] = (work / f"build-{day}.log").read_text()[-2000:]
@@ -298,7 +300,8 @@ def table(rows: list[dict[str, object]]) -> str:
                           sorted(r["stages"].items(), key=lambda kv: -kv[1][1])  # type: ignore[union-attr]
                           if v[1] >= 0.5)
         lines.append(f"\n{r['posts']:,} {r['build']}: {parts}; peak split {r.get('split')} "
-                     f"at {r.get('peak_at_s', 0):.0f} s")
+                     f"at {r.get('peak_at_s', 0):.0f} s; site folders (MB) "
+                     f"{r.get('site_parts_mb')}")
     return "\n".join(lines)
 
 
@@ -334,7 +337,9 @@ def targets(rows: list[dict[str, object]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("mode", nargs="?", default="bench", choices=("bench", "serve"))
+    parser.add_argument("mode", nargs="?", default="bench", choices=("bench", "serve", "report"))
+    parser.add_argument("rows", nargs="?",
+                        help="report: a file of the JSON rows a run printed on stderr")
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000, 300_000],
                         help="posts of history (default: 20,000 100,000 300,000)")
     parser.add_argument("--posts", type=int, default=2000, help="serve: posts of history")
@@ -349,6 +354,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.mode == "serve":
         serve(args.posts, args.day, args.latency)
+        return
+    if args.mode == "report":  # the table again, e.g. of a run stopped part way
+        lines = Path(args.rows).read_text().splitlines()
+        done = [json.loads(line) for line in lines if line.startswith("{")]
+        print(table(done))
+        print(targets(done))
         return
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=Path(__file__).parent).stdout.strip()
