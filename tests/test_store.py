@@ -113,3 +113,16 @@ def test_a_blog_removed_from_the_list_takes_its_diamond_picks(tmp_path: Path) ->
                                            for p in posts], posts={p.uid: p for p in posts})
         store.sync_feeds([b], NOW)
         assert [(f.feed_url, f.title) for f in store.features()] == [(b.url, "Post 2")]
+
+
+def test_posts_stream_and_share_their_blogs_strings(tmp_path: Path) -> None:
+    """A build reads every post: one at a time if it wants, one feed URL per blog (#14)."""
+    with Store(tmp_path / "state.db") as store:
+        store.sync_feeds([Feed(url="https://a.example/feed")], NOW)
+        store.record_success("https://a.example/feed", now=NOW, status=200, etag=None,
+                             last_modified=None, posts=[_post(1), _post(2)])
+        stream = store.iter_posts()
+        first = next(stream)
+        assert [first, *stream] == store.posts()
+        a, b = store.posts()
+        assert a.feed_url is b.feed_url and a.first_seen is b.first_seen
