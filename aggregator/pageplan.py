@@ -16,14 +16,13 @@ from markupsafe import Markup
 from . import archive, blogpages, feeditems, river, surprise, syndication
 from .buildjson import build_json
 from .health import for_how_long
-from .models import MISC_LABEL, MISC_SLUG, BuildReport, Post, Topic
+from .models import MISC_LABEL, MISC_SLUG, BuildReport, Post, StoredTopic, Topic
 from .overview import QUIET_AFTER_DAYS, by_newest, preview
 from .pages import Files, Pages, PageWriter, Site, templates_dir, write_archive
 from .periods import by_year, periods
 from .repo import suggest_form
 from .searchindex import SearchPlan, is_index
 from .sitecontent import SiteContent
-from .store import StoredTopic
 from .syndication import Item, stable_id
 
 TOPIC_PAGE_POSTS = 30  # newest posts on a topic's page, with excerpts (all: its archive)

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from .fairness import Ledger
-from .models import Blog, Diamond, Post, Topic
-from .store import Feature, StoredTopic
+from .models import Blog, Diamond, Feature, Post, StoredTopic, Topic
 
 DEFAULT_BASE_URL = "http://localhost:8000/"  # where `aggregator serve` previews the site
 

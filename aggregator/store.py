@@ -20,11 +20,6 @@ from . import derived
 from .derived import DerivedTables
 from .errors import StoreError
 from .feedstore import FeedsTable
-
-# Records live in models.py; these two are re-exported while render's modules move their
-# imports there.
-from .models import Feature as Feature
-from .models import StoredTopic as StoredTopic
 from .models import word_count
 from .picks import PicksTable
 from .poststore import PostsTable
