@@ -301,10 +301,12 @@ def test_a_rerun_with_nothing_new_keeps_the_pages_and_refreshes_the_status(
     assert json.loads((site / "data" / "build.json").read_text())["feeds"][0]["outcome"] == \
         "not_modified"  # but build.json says what this run did
 
+    slug = {f["url"]: f["slug"] for f in build_json(tmp_path)["feeds"]}[urls[1]]
+    blog = (site / "blogs" / slug / "index.html").stat().st_ino
     feed_server.serve("/maths.xml", b"oops", status=500)
     assert build(tmp_path) == 0  # a blog page now shows a fetch problem: render again
-    assert (site / "index.html").stat().st_ino != home
-    slug = {f["url"]: f["slug"] for f in build_json(tmp_path)["feeds"]}[urls[1]]
+    assert (site / "blogs" / slug / "index.html").stat().st_ino != blog  # written anew
+    assert (site / "index.html").stat().st_ino == home  # the same bytes: the same file (#14)
     assert "could not fetch" in (site / "blogs" / slug / "index.html").read_text()
     assert "HTTP 500" in (site / "status" / "index.html").read_text()
 
