@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import stat
+import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import __version__, ages, blogpages
+from . import __version__, ages, blogpages, periods
 from .models import Post, Topic
 from .periods import Period, archive_pages
 from .sanitize import clean_html
@@ -134,6 +135,18 @@ def templates_digest() -> str:
     return digest.hexdigest()
 
 
+def _code_digest() -> str:
+    """Return a digest of the code that shapes an archive page besides its template.
+
+    A page kept by its key must be what this code would write: a changed date format or
+    period name (between releases, under one version number) renders the pages again.
+    """
+    digest = hashlib.sha256()
+    for module in (ages, periods, sys.modules[__name__]):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()
+
+
 KEYS_PATH = "data/page-keys.json"  # what each archive page was last rendered from
 
 
@@ -146,7 +159,7 @@ class Pages:
         self.out = out
         self.files = Files(out)
         self.keys: dict[str, str] = {}  # this build's page keys (:meth:`unless_unchanged`)
-        self._salt = f"{templates_digest()}\n{site.base_url}\n"
+        self._salt = f"{templates_digest()}\n{_code_digest()}\n{site.base_url}\n"
         self._previous_keys: dict[str, str] | None = None
         self._shown: dict[str, str] = {}  # a post as an archive shows it (fingerprint)
         env = Environment(
@@ -239,7 +252,7 @@ def write_archive(page: Pages, found: Sequence[Period], **context: Any) -> int:
     wording = repr(sorted(context.items()))
     for archived in archive_pages(found):
         around = [(p.path, p.label) if p else None for p in (archived.newer, archived.older)]
-        data = "\x1e".join((repr((archived.period.key, around)), wording,
+        data = "\x1e".join((repr((archived.period.key, archived.period.label, around)), wording,
                             *map(page.fingerprint, archived.period.posts)))
         if not page.unless_unchanged(archived.period.path, "archive.html", data,
                                      archived=archived, **context):

@@ -183,3 +183,29 @@ def test_an_archive_page_is_rendered_again_only_when_what_it_shows_changed(
                         "latest/2026/01/24/index.html"}
     assert "Post 150, retitled" in (site / "topics/phonics/2026/01/index.html").read_text()
     assert "topics/phonics/index.html" in rendered  # front pages are rendered every time
+
+
+def test_archive_pages_are_rendered_again_when_the_code_that_shapes_them_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import aggregator.pages as pages
+
+    posts = _posts(60)
+    _render(tmp_path / "site", posts)
+    rendered: list[str] = []
+    render_page = Pages.__call__
+
+    def spy(self: Pages, path: str, template: str, **context: Any) -> None:
+        rendered.append(path)
+        render_page(self, path, template, **context)
+
+    monkeypatch.setattr(Pages, "__call__", spy)
+    _render(tmp_path / "site", posts)
+    assert not [p for p in rendered if re.search(r"/\d{4}/", p)]  # the same: all kept
+    # A new date format, say, in ages.py or periods.py: the same data, other pages.
+    monkeypatch.setattr(pages, "_code_digest", lambda: "another version of the code")
+    new = replace(posts[0], guid="new", title="A brand new post",
+                  published=NOW + timedelta(minutes=30))
+    _render(tmp_path / "site", [new, *posts])  # (with nothing new, no page is rendered)
+    archives = list((tmp_path / "site").glob("topics/phonics/*/*/index.html"))
+    assert len(archives) > 3
+    assert {p.relative_to(tmp_path / "site").as_posix() for p in archives} <= set(rendered)
