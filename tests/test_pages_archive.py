@@ -161,10 +161,8 @@ def test_the_published_site_is_never_written_through(tmp_path: Path) -> None:
         held.close()
 
 
-def test_an_archive_page_is_rendered_again_only_when_what_it_shows_changed(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    posts = _posts(200)
-    site = _render(tmp_path / "site", posts)
+def _renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Return the list the paths of the pages rendered from now on are added to."""
     rendered: list[str] = []
     render_page = Pages.__call__
 
@@ -173,6 +171,14 @@ def test_an_archive_page_is_rendered_again_only_when_what_it_shows_changed(
         render_page(self, path, template, **context)
 
     monkeypatch.setattr(Pages, "__call__", spy)
+    return rendered
+
+
+def test_an_archive_page_is_rendered_again_only_when_what_it_shows_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    posts = _posts(200)
+    site = _render(tmp_path / "site", posts)
+    rendered = _renders(monkeypatch)
     edited = replace(posts[150], title="Post 150, retitled")  # January 2026, blog b0
     new = replace(posts[0], guid="new", title="A brand new post",
                   published=NOW + timedelta(minutes=30))
@@ -191,14 +197,7 @@ def test_archive_pages_are_rendered_again_when_the_code_that_shapes_them_changes
 
     posts = _posts(60)
     _render(tmp_path / "site", posts)
-    rendered: list[str] = []
-    render_page = Pages.__call__
-
-    def spy(self: Pages, path: str, template: str, **context: Any) -> None:
-        rendered.append(path)
-        render_page(self, path, template, **context)
-
-    monkeypatch.setattr(Pages, "__call__", spy)
+    rendered = _renders(monkeypatch)
     _render(tmp_path / "site", posts)
     assert not [p for p in rendered if re.search(r"/\d{4}/", p)]  # the same: all kept
     # A new date format, say, in ages.py or periods.py: the same data, other pages.
