@@ -18,6 +18,8 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import normalize
 
+VOTE_ITERATIONS = 30  # k-means iterations of a run that only votes (rough is enough)
+
 
 def consensus(vectors: np.ndarray, *, seed: int, min_size: int, sample: int,
               runs: int, max_k: int, max_share: float = 1.0) -> tuple[np.ndarray, float]:
@@ -51,7 +53,7 @@ def consensus(vectors: np.ndarray, *, seed: int, min_size: int, sample: int,
 
     def vote(k: int, run_seed: int) -> np.ndarray:
         # Rough runs (few iterations) are enough: they only vote.
-        return np.asarray(KMeans(n_clusters=k, n_init=1, max_iter=30,
+        return np.asarray(KMeans(n_clusters=k, n_init=1, max_iter=VOTE_ITERATIONS,
                                  random_state=run_seed).fit_predict(points))
 
     with ThreadPoolExecutor(max_workers=_workers()) as pool:  # k-means releases the GIL

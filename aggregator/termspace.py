@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.preprocessing import normalize
+from sklearn.utils import murmurhash3_32
 
 from .vocabulary import stop_words
 
@@ -31,8 +32,7 @@ _ASCII_TOKEN = re.compile(r"[A-Za-z]{2,}")
 _LETTER = re.compile(r"[^\W\d_]")
 _ASCII_LETTERS = np.array([bool(_LETTER.match(chr(c))) for c in range(128)])
 _HASH_FEATURES = 2**22  # few collisions among the terms kept
-_MULTIPLIER = 0x100000001B3  # a word's hash: its code points as digits in this (odd) base
-_MASK = 2**64 - 1
+_MULTIPLIER = 0x100000001B3  # a word's key: its code points as digits in this (odd) base
 _INVERSE = pow(_MULTIPLIER, -1, 2**64)
 
 
@@ -55,13 +55,42 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def word_hash(word: str) -> int:
-    """Return the 64-bit hash of ``word``, as :func:`_word_hashes` computes it for a text."""
-    h = 0
-    for ch in word:
-        h = (h * _MULTIPLIER + ord(ch)) & _MASK
-    h ^= h >> 31  # _mix, on one number
-    h = (h * 0xBF58476D1CE4E5B9) & _MASK
-    return h ^ (h >> 29)
+    """Return the hash of ``word`` that names its column: murmurhash3, 31 bits."""
+    return int(murmurhash3_32(word, seed=0, positive=True))
+
+
+class WordHashes:
+    """Each word's :func:`word_hash`, looked up by a 64-bit key of its letters.
+
+    The key (a polynomial of the word's code points) is computed for every word of a text
+    at once (:func:`_word_hashes`); the hash itself only once per distinct word.
+    """
+
+    def __init__(self) -> None:
+        self._keys = np.empty(0, dtype=np.uint64)  # sorted
+        self._hashes = np.empty(0, dtype=np.uint64)
+
+    def of(self, keys: np.ndarray, word: Callable[[int], str]) -> np.ndarray:
+        """Return the hash of each word by its key; ``word(i)`` spells the i-th word."""
+        distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        at = self._find(distinct)
+        new = np.flatnonzero(at < 0)
+        if len(new):
+            fresh = np.array([word_hash(word(int(first[i]))) for i in new], dtype=np.uint64)
+            keys_ = np.concatenate([self._keys, distinct[new]])
+            order = np.argsort(keys_, kind="stable")
+            self._keys = keys_[order]
+            self._hashes = np.concatenate([self._hashes, fresh])[order]
+            at = self._find(distinct)
+        found: np.ndarray = self._hashes[at][inverse]
+        return found
+
+    def _find(self, keys: np.ndarray) -> np.ndarray:
+        """Return where each of ``keys`` is held, -1 where it is not."""
+        if not len(self._keys):
+            return np.full(len(keys), -1, dtype=np.intp)
+        at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        return np.where(self._keys[at] == keys, at, -1)
 
 
 def _columns(first: np.ndarray, second: np.ndarray | None = None) -> np.ndarray:
@@ -72,12 +101,13 @@ def _columns(first: np.ndarray, second: np.ndarray | None = None) -> np.ndarray:
     return (_mix(x) % np.uint64(_HASH_FEATURES)).astype(np.int64)
 
 
-def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Return the text (index) and the hash of each word of ``texts``, in reading order.
+def _word_hashes(texts: Sequence[str],
+                 hashes: WordHashes) -> tuple[np.ndarray, np.ndarray]:
+    """Return the text (index) and the hash (:func:`word_hash`) of each word of ``texts``.
 
-    The words are what :func:`analyzer` finds, stop words included. Done on the code
-    points as arrays: per word in Python, finding, filtering and hashing the words was a
-    quarter of the time of a fit.
+    In reading order; the words are what :func:`analyzer` finds, stop words included.
+    Found and keyed on the code points as arrays: per word in Python, finding, filtering
+    and hashing the words was a quarter of the time of a fit.
     """
     joined = "\0".join(texts)  # a separator that is not a letter: words never run on
     if joined.isascii():
@@ -97,7 +127,7 @@ def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     long_enough = ends - starts >= 2
     starts, ends = starts[long_enough], ends[long_enough]
-    # A word's hash is sum(c[j] * B**(end - 1 - j)): B**(end - 1) times a difference of
+    # A word's key is sum(c[j] * B**(end - 1 - j)): B**(end - 1) times a difference of
     # prefix sums of c[j] * B**-j (B is odd, so it has an inverse modulo 2**64).
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
         powers = np.full(len(codes), _MULTIPLIER, dtype=np.uint64)
@@ -109,22 +139,25 @@ def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         inverses *= codes
         prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
         np.cumsum(inverses, out=prefix[1:])
-        hashes = _mix((prefix[ends] - prefix[starts]) * powers[ends - 1])
+        keys = _mix((prefix[ends] - prefix[starts]) * powers[ends - 1])
     text_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    return np.searchsorted(text_starts, starts, side="right") - 1, hashes
+    words = hashes.of(keys, lambda i: joined[starts[i]:ends[i]])
+    return np.searchsorted(text_starts, starts, side="right") - 1, words
 
 
 def _term_counts(texts: Sequence[str], stop: frozenset[str], *,
                  chunk: int = 512) -> sp.csr_matrix:
     """Return how often each text uses each term (a hashed column), as a sparse matrix.
 
-    Words are hashed from their letters (:func:`_word_hashes`), pairs of words from
-    their words' hashes: no term is ever a string.
+    Words are hashed as scikit-learn's HashingVectorizer does, once per distinct word
+    (:func:`_word_hashes`), pairs of words from their words' hashes: no term is ever a
+    string.
     """
     parts = []
+    hashes = WordHashes()
     for start in range(0, len(texts), chunk):
         block = texts[start:start + chunk]
-        doc, h = _word_hashes(block)
+        doc, h = _word_hashes(block, hashes)
         keep = _not_stop(h, stop)
         doc, h = doc[keep], h[keep]
         pair = doc[1:] == doc[:-1]  # neighbours within one text
@@ -275,7 +308,7 @@ def _term_names(sample: Sequence[str], stop: frozenset[str], columns: np.ndarray
     first in alphabetical order). Only the terms that name a column are ever strings.
     """
     names = [""] * len(columns)
-    doc, h = _word_hashes(sample)
+    doc, h = _word_hashes(sample, WordHashes())
     keep = _not_stop(h, stop)
     words = list(compress((w for text in sample for w in _tokens(text)), keep.tolist()))
     doc, h = doc[keep], h[keep]
