@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -92,7 +92,7 @@ class NewPost:
     words: tuple[str, ...]  # the model's analyzer over its cleaned text
 
 
-def assign_new(topics: Sequence[Topic], misc: Sequence[str], new: Sequence[NewPost], *,
+def assign_new(topics: Sequence[Topic], misc: Sequence[str], new: Iterable[NewPost], *,
                profiles: Mapping[str, TopicProfile],
                weights: Callable[[str], Mapping[str, float]],
                shelves: Mapping[str, str]) -> tuple[list[Topic], list[str]]:
