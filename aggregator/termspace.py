@@ -8,6 +8,7 @@ its blog repeats it (:func:`blog_voice`, issue 12).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -346,7 +347,13 @@ def _not_stop(hashes: np.ndarray, stop: frozenset[str]) -> np.ndarray:
     """Return which of the words (by hash) are not stop words."""
     if not stop:
         return np.ones(len(hashes), dtype=bool)
-    stopped = np.array(sorted({word_hash(w) for w in stop}), dtype=np.uint64)
+    stopped = _stop_hashes(stop)
     found: np.ndarray = stopped[np.minimum(np.searchsorted(stopped, hashes),
                                            len(stopped) - 1)] != hashes
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _stop_hashes(stop: frozenset[str]) -> np.ndarray:
+    """Return the sorted hashes of ``stop``: once per language, not once per chunk of texts."""
+    return np.array(sorted({word_hash(w) for w in stop}), dtype=np.uint64)
