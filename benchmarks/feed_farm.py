@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gzip
 import hashlib
 import json
@@ -42,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import format_datetime
 from pathlib import Path
@@ -445,6 +447,21 @@ def update_only(feeds_path: str, state_path: str, deadline: float) -> None:
 
 # -- the benchmark --------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def _work_dir(keep: str | None) -> Iterator[Path]:
+    """Yield the folder of a run's feeds.yaml, state and site: ``keep``, or a temporary one.
+
+    A kept folder lets ``--runs build-warm`` measure the warm build again, on a later
+    commit, without the cold build of 10,000 blogs (17 minutes) before it.
+    """
+    if keep is not None:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        yield Path(keep)
+        return
+    with tempfile.TemporaryDirectory(prefix="feed-farm-") as tmp:
+        yield Path(tmp)
+
+
 def bench(n: int, args: argparse.Namespace) -> list[dict[str, object]]:
     specs = plan(n, args.faulty, hosts=args.hosts)
     farm = multiprocessing.get_context("spawn").Process(
@@ -455,8 +472,7 @@ def bench(n: int, args: argparse.Namespace) -> list[dict[str, object]]:
     runs = set(args.runs.split(","))
     rows = []
     try:
-        with tempfile.TemporaryDirectory(prefix="feed-farm-") as tmp:
-            work = Path(tmp)
+        with _work_dir(args.work) as work:
             (work / "feeds.yaml").write_text(
                 "feeds:\n" + "".join(f"  - url: {s.url}\n" for s in specs))
             (work / "urls.json").write_text(json.dumps([s.url for s in specs]))
@@ -484,7 +500,10 @@ def bench(n: int, args: argparse.Namespace) -> list[dict[str, object]]:
                                  farm_stats(), _unchanged(work / "update.db.json", specs,
                                                           since=since)))
                 print(table(rows[-1:]), file=sys.stderr)
-            for label in ("cold", "warm") if "build" in runs else ():
+            builds = ("cold", "warm") if "build" in runs else ()
+            if "build-warm" in runs:  # again on the state and site --work kept
+                builds = ("warm",)
+            for label in builds:
                 farm_stats(reset=True)
                 since = time.time()
                 m = measure(build)
@@ -609,8 +628,11 @@ def main() -> None:
                         help="about how large each of a feed's 20 entries is (default 6800)")
     parser.add_argument("--runs", default="update,build,naive",
                         help="which rows: update, build, naive, warm-update (a warm fetch on "
-                             "validators written straight into the state), comma-separated "
+                             "validators written straight into the state), build-warm (the "
+                             "warm build alone, on what --work kept), comma-separated "
                              "(default update,build,naive)")
+    parser.add_argument("--work", help="keep the feeds.yaml, state and site of the builds in "
+                                       "this folder (default: a temporary one)")
     args = parser.parse_args()
     if args.mode == "naive":
         ok, failed = asyncio.run(naive(json.loads(Path(args.path).read_text())))
