@@ -61,30 +61,55 @@ def word_hash(word: str) -> int:
 
 
 class WordHashes:
-    """Each word's :func:`word_hash`, looked up by a 64-bit key of its letters.
+    """Each word's :func:`word_hash`, and whether it is a stop word, looked up by a key.
 
-    The key (a polynomial of the word's code points) is computed for every word of a text
-    at once (:func:`_word_hashes`); the hash itself only once per distinct word.
+    The key (a 64-bit polynomial of the word's code points) is computed for every word of
+    a text at once (:func:`_word_hashes`); the hash itself only once per distinct word, and
+    whether it is a stop word (by hash, as :func:`_not_stop` tells) with it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stop: frozenset[str] = frozenset()) -> None:
         self._keys = np.empty(0, dtype=np.uint64)  # sorted
         self._hashes = np.empty(0, dtype=np.uint64)
+        self._stopped = np.empty(0, dtype=bool)
+        self._stop = stop
+        # B**i and B**-i modulo 2**64 for every position of a chunk: the same every chunk.
+        self._powers = np.empty(0, dtype=np.uint64)
+        self._inverses = np.empty(0, dtype=np.uint64)
 
-    def of(self, keys: np.ndarray, word: Callable[[int], str]) -> np.ndarray:
-        """Return the hash of each word by its key; ``word(i)`` spells the i-th word."""
-        distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        at = self._find(distinct)
-        new = np.flatnonzero(at < 0)
-        if len(new):
-            fresh = np.array([word_hash(word(int(first[i]))) for i in new], dtype=np.uint64)
-            keys_ = np.concatenate([self._keys, distinct[new]])
-            order = np.argsort(keys_, kind="stable")
-            self._keys = keys_[order]
-            self._hashes = np.concatenate([self._hashes, fresh])[order]
-            at = self._find(distinct)
-        found: np.ndarray = self._hashes[at][inverse]
-        return found
+    def of(self, keys: np.ndarray, word: Callable[[int], str]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the hash of each word by its key, and whether it is a stop word.
+
+        ``word(i)`` spells the i-th word. Each key is looked up as it comes: only the words
+        never seen before are sorted and hashed (a sort of every chunk's keys was a tenth
+        of the term counts).
+        """
+        at = self._find(keys)
+        missing = np.flatnonzero(at < 0)
+        if len(missing):
+            distinct, first = np.unique(keys[missing], return_index=True)
+            fresh = np.array([word_hash(word(int(i))) for i in missing[first]], dtype=np.uint64)
+            where = np.searchsorted(self._keys, distinct)
+            self._keys = np.insert(self._keys, where, distinct)
+            self._hashes = np.insert(self._hashes, where, fresh)
+            self._stopped = np.insert(self._stopped, where, ~_not_stop(fresh, self._stop))
+            # Each key held before moves up by the new keys inserted at or below it.
+            at += np.searchsorted(where, at, side="right")
+            rank = np.searchsorted(distinct, keys[missing])
+            at[missing] = where[rank] + rank  # the j-th new key lands j places after its spot
+        return self._hashes[at], self._stopped[at]
+
+    def powers(self, length: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return B**i and B**-i modulo 2**64 (B: :data:`_MULTIPLIER`) for i < ``length``."""
+        if len(self._powers) < length:
+            size = max(length, 2 * len(self._powers))
+            with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+                self._powers = np.full(size, _MULTIPLIER, dtype=np.uint64)
+                self._inverses = np.full(size, _INVERSE, dtype=np.uint64)
+                self._powers[0] = self._inverses[0] = 1
+                np.cumprod(self._powers, out=self._powers)
+                np.cumprod(self._inverses, out=self._inverses)
+        return self._powers[:length], self._inverses[:length]
 
     def _find(self, keys: np.ndarray) -> np.ndarray:
         """Return where each of ``keys`` is held, -1 where it is not."""
@@ -103,12 +128,12 @@ def _columns(first: np.ndarray, second: np.ndarray | None = None) -> np.ndarray:
 
 
 def _word_hashes(texts: Sequence[str],
-                 hashes: WordHashes) -> tuple[np.ndarray, np.ndarray]:
+                 hashes: WordHashes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the text (index) and the hash (:func:`word_hash`) of each word of ``texts``.
 
-    In reading order; the words are what :func:`analyzer` finds, stop words included.
-    Found and keyed on the code points as arrays: per word in Python, finding, filtering
-    and hashing the words was a quarter of the time of a fit.
+    In reading order, with whether each is a stop word (of ``hashes``); the words are what
+    :func:`_tokens` finds. Found and keyed on the code points as arrays: per word in
+    Python, finding, filtering and hashing the words was a quarter of the time of a fit.
     """
     joined = "\0".join(texts)  # a separator that is not a letter: words never run on
     if joined.isascii():
@@ -124,26 +149,20 @@ def _word_hashes(texts: Sequence[str],
             distinct, where = np.unique(codes[other], return_inverse=True)
             letter[other] = np.array([bool(_LETTER.match(chr(c))) for c in distinct.tolist()],
                                      dtype=bool)[where]
-    edges = np.diff(np.concatenate(([0], letter.view(np.int8), [0])))
+    edges = np.diff(letter.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     long_enough = ends - starts >= 2
     starts, ends = starts[long_enough], ends[long_enough]
     # A word's key is sum(c[j] * B**(end - 1 - j)): B**(end - 1) times a difference of
     # prefix sums of c[j] * B**-j (B is odd, so it has an inverse modulo 2**64).
+    powers, inverses = hashes.powers(len(codes))
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
-        powers = np.full(len(codes), _MULTIPLIER, dtype=np.uint64)
-        inverses = np.full(len(codes), _INVERSE, dtype=np.uint64)
-        if len(codes):
-            powers[0] = inverses[0] = 1
-        np.cumprod(powers, out=powers)
-        np.cumprod(inverses, out=inverses)
-        inverses *= codes
         prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
-        np.cumsum(inverses, out=prefix[1:])
+        np.cumsum(inverses * codes, out=prefix[1:])
         keys = _mix((prefix[ends] - prefix[starts]) * powers[ends - 1])
     text_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    words = hashes.of(keys, lambda i: joined[starts[i]:ends[i]])
-    return np.searchsorted(text_starts, starts, side="right") - 1, words
+    words, stopped = hashes.of(keys, lambda i: joined[starts[i]:ends[i]])
+    return np.searchsorted(text_starts, starts, side="right") - 1, words, stopped
 
 
 def _term_counts(texts: Sequence[str], stop: frozenset[str], *,
@@ -152,23 +171,33 @@ def _term_counts(texts: Sequence[str], stop: frozenset[str], *,
 
     Words are hashed as scikit-learn's HashingVectorizer does, once per distinct word
     (:func:`_word_hashes`), pairs of words from their words' hashes: no term is ever a
-    string.
+    string. Each row holds its terms in descending column order: the order a product
+    with a diagonal matrix leaves them in, which every later sum over a row (the LSA
+    projection, the cosines) has always added them in.
     """
-    parts = []
-    hashes = WordHashes()
+    hashes = WordHashes(stop)
+    indptr: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    indices: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
     for start in range(0, len(texts), chunk):
         block = texts[start:start + chunk]
-        doc, h = _word_hashes(block, hashes)
-        keep = _not_stop(h, stop)
-        doc, h = doc[keep], h[keep]
+        doc, h, stopped = _word_hashes(block, hashes)
+        doc, h = doc[~stopped], h[~stopped]
         pair = doc[1:] == doc[:-1]  # neighbours within one text
         rows = np.concatenate([doc, doc[:-1][pair]])
         cols = np.concatenate([_columns(h), _columns(h[:-1][pair], h[1:][pair])])
-        parts.append(sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
-                                   shape=(len(block), _HASH_FEATURES)))
-    if not parts:
+        # One sort of (row, reversed column) keys: each row's terms, counted, high first.
+        keys = np.sort(rows.astype(np.int64) * _HASH_FEATURES + (_HASH_FEATURES - 1 - cols))
+        new = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+        distinct = keys[new]
+        counts.append(np.diff(np.r_[new, len(keys)]).astype(np.float32))
+        indices.append((_HASH_FEATURES - 1 - distinct % _HASH_FEATURES).astype(np.int32))
+        ends = np.searchsorted(distinct // _HASH_FEATURES, np.arange(1, len(block) + 1))
+        indptr.append(ends + indptr[-1][-1])
+    if not indices:
         return sp.csr_matrix((0, _HASH_FEATURES), dtype=np.float32)
-    return sp.vstack(parts, format="csr")
+    return sp.csr_matrix((np.concatenate(counts), np.concatenate(indices),
+                          np.concatenate(indptr)), shape=(len(texts), _HASH_FEATURES))
 
 
 @dataclass(frozen=True)
@@ -249,22 +278,21 @@ def vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
     rng = np.random.default_rng(seed)
     fit_rows = rng.choice(n, size=min(n, max(settings.lsa_sample, settings.sample)),
                           replace=False)  # the first `sample` of them also name the terms
-    counts = _term_counts(texts, stop_words(language)).tocsc()
-    df = np.diff(counts.indptr)
+    counts = _term_counts(texts, stop_words(language))
+    df = np.bincount(counts.indices, minlength=counts.shape[1])  # no stored zero: rows using
     min_df = 2 if n < 1000 else 3  # a term in one post groups nothing
     columns = np.flatnonzero((df >= min_df) & (df <= 0.5 * n))  # in most posts: tells none apart
     if len(columns) > settings.max_features:
-        weight = np.asarray(counts[:, columns].sum(axis=0)).ravel()
+        weight = np.bincount(counts.indices, weights=counts.data,
+                             minlength=counts.shape[1])[columns]
         columns = np.sort(columns[np.argsort(-weight, kind="stable")[: settings.max_features]])
     if len(columns) < 2:
         return None
-    tf = counts[:, columns].tocsr()
+    tf = _renumbered(counts, columns, counts.data)
     del counts
     if sources is None:
         sources = np.arange(n)
-    tf.sort_indices()
-    present = tf.copy()
-    present.data[:] = 1.0
+    present = sp.csr_matrix((np.ones_like(tf.data), tf.indices, tf.indptr), shape=tf.shape)
     spread, centring = blog_voice(present, sources, settings.min_topic_blogs,
                                    settings.centring)
     del present
@@ -272,13 +300,18 @@ def vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
     tf.data += 1.0  # sublinear tf: 1 + log(count)
     idf = (np.log((1.0 + n) / (1.0 + df[columns])) + 1.0).astype(np.float32)
     # The text as it is, voice included: what a cross-post shares with its original.
-    plain = normalize(tf @ sp.diags(idf)).tocsr()
+    # Each stored entry scaled in place: a product with a diagonal matrix did the same
+    # arithmetic, and built the matrix again.
+    plain = normalize(sp.csr_matrix((tf.data * idf[tf.indices], tf.indices, tf.indptr),
+                                    shape=tf.shape), copy=False)
     keep = np.flatnonzero(spread > 0)
     tfidf, weights = plain, idf
     if len(keep) >= 2:
-        tf.data *= centring
-        voiceless = normalize(tf[:, keep] @ sp.diags(idf[keep] * spread[keep]),
-                              copy=False).tocsr()
+        weighted = np.zeros(len(columns), dtype=np.float32)
+        weighted[keep] = idf[keep] * spread[keep]
+        data = tf.data * centring
+        data *= weighted[tf.indices]
+        voiceless = normalize(_renumbered(tf, keep, data), copy=False)
         voiceless.eliminate_zeros()
         if voiceless.nnz > 0:
             tfidf, columns, weights = voiceless, columns[keep], idf[keep] * spread[keep]
@@ -302,6 +335,20 @@ def vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
                   topical=topical)
 
 
+def _renumbered(matrix: sp.csr_matrix, columns: np.ndarray, data: np.ndarray) -> sp.csr_matrix:
+    """Return ``matrix`` with ``data`` for its values, cut to ``columns`` (sorted).
+
+    Column ``columns[i]`` becomes column i; entries whose value is zero are left out, as
+    a sparse product leaves them out. Each row keeps the order of its entries.
+    """
+    number = np.full(matrix.shape[1], -1, dtype=np.int32)
+    number[columns] = np.arange(len(columns), dtype=np.int32)
+    at = number[matrix.indices]
+    kept = (at >= 0) & (data != 0)
+    ends = np.concatenate(([0], np.cumsum(kept)))[matrix.indptr]
+    return sp.csr_matrix((data[kept], at[kept], ends), shape=(matrix.shape[0], len(columns)))
+
+
 def _term_names(sample: Sequence[str], stop: frozenset[str], columns: np.ndarray) -> list[str]:
     """Name each of ``columns`` (sorted) by the term of the ``sample`` texts hashed to it.
 
@@ -309,8 +356,8 @@ def _term_names(sample: Sequence[str], stop: frozenset[str], columns: np.ndarray
     first in alphabetical order). Only the terms that name a column are ever strings.
     """
     names = [""] * len(columns)
-    doc, h = _word_hashes(sample, WordHashes())
-    keep = _not_stop(h, stop)
+    doc, h, stopped = _word_hashes(sample, WordHashes(stop))
+    keep = ~stopped
     words = list(compress((w for text in sample for w in _tokens(text)), keep.tolist()))
     doc, h = doc[keep], h[keep]
     pair = np.flatnonzero(doc[1:] == doc[:-1])  # the first word of each pair
