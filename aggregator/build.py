@@ -28,8 +28,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from datetime import time as dtime
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from .buildjson import previous_pages_key
 from .config import load_config, post_filter
 from .diamonds import DiamondSettings, pick_diamonds, seed_for
 from .errors import FetchError, ParseError, StoreError
@@ -46,6 +48,7 @@ from .health import (
 from .models import (
     Blog,
     BuildReport,
+    Diamond,
     Feed,
     FeedReport,
     FeedState,
@@ -59,6 +62,7 @@ from .models import (
 from .render import DEFAULT_BASE_URL, SiteContent, StagedSite, write_site
 from .store import Store
 from .textclean import topic_texts
+from .unchanged import Inputs, remember, remembered
 from .workers import ParseLimits, ParsePool, release_memory
 from .workers import parse_job as _parse_job  # module-level: tests may replace it
 
@@ -169,6 +173,16 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
                                            options=options.fetch, first_build=first_build,
                                            on_feed=feed_done))
         states = store.feed_states()
+        blogs = [make_blog(feed, states[feed.url]) for feed in config.feeds]
+        dead = frozenset(b.url for b in blogs if is_dead(states[b.url], now))
+        inputs = Inputs(feeds=config.feeds, blogs=blogs, dead=dead, today=now.date(),
+                        seed=seed, base_url=options.base_url or DEFAULT_BASE_URL,
+                        repo_url=options.repo_url, diamonds=options.diamonds)
+        kept = remembered(store, inputs.digest(store.revision()))
+        if kept is not None and previous_pages_key(Path(options.out_dir)) == kept:
+            log.info("No post changed since the last build: its pages and topics are kept")
+            return _keep_pages(store, inputs, reports, states, now=now, key=kept,
+                               out_dir=options.out_dir)
         feed_urls = [f.url for f in config.feeds]
         from .topiccache import cached_topics, text_window  # imported during the fetch
         # The topic model reads each post's topic text, cleaned when it was read: the
@@ -176,7 +190,6 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
         posts = apply_feed_rules(store, config.feeds, store.posts(
             feed_urls, text_chars=POST_TEXT_CHARS, text_if_unclean=True))
         posts = clean_topic_texts(store, posts)
-        blogs = [make_blog(feed, states[feed.url]) for feed in config.feeds]
         language_of = {b.url: b.language for b in blogs}
 
         from .topics import Document
@@ -198,7 +211,6 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
         copies = {u for uids in model.duplicates.values() for u in uids}
         shown = [p for p in posts if p.uid not in copies]
         topic_of = {uid: t.slug for t in model.topics for uid in t.post_uids}
-        dead = frozenset(b.url for b in blogs if is_dead(states[b.url], now))
         diamonds = pick_diamonds(shown, topic_of=topic_of, history=store.features(),
                                  now=now, seed=seed, excluded_feeds=dead,
                                  joined=joined_dates(blogs, states),
@@ -229,7 +241,9 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
                                                  withdrawn=store.withdrawn_picks()),
             dissolved=[t for t in store.topics() if not t.active],
         )
+        made_of = inputs.digest(store.revision())  # this build's own changes included
         staged = write_site(content, report, options.out_dir)
+        remember(store, made_of, previous_pages_key(staged.tmp))
         # What the topic model and the diamonds will not read again goes, once this build
         # has used it (a feed that sent an old post again included): past the window a
         # post keeps what lists it, and its topic.
@@ -237,6 +251,32 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
         if retired:
             log.info("%d posts past the text window keep only what lists them", retired)
     return report, staged
+
+
+def _keep_pages(store: Store, inputs: Inputs, reports: Sequence[FeedReport],
+                states: Mapping[str, FeedState], *, now: datetime, key: str,
+                out_dir: str) -> tuple[BuildReport, StagedSite]:
+    """Keep the site the last build wrote (``key``): nothing it shows has changed.
+
+    No post is read: the topics are the stored model's, the diamonds today's stored
+    picks, and only the status page and build.json are written again.
+    """
+    today = inputs.today
+    last_posts = store.newest_post_dates()
+    report = BuildReport(
+        date=today, seed=inputs.seed, feeds=tuple(reports), topics=tuple(store.model_topics()),
+        diamonds=tuple(Diamond(post_uid=f.post_uid, feed_url=f.feed_url, topic=f.topic,
+                               reason=f.reason) for f in store.features() if f.date == today),
+        new_posts=sum(r.new_posts for r in reports),
+        health=tuple(sickest_first(feed_health(f, states[f.url], b.title, now,
+                                               last_post=last_posts.get(f.url))
+                                   for f, b in zip(inputs.feeds, inputs.blogs, strict=True))),
+        total_posts=store.post_count(), seconds=0.0, out_dir=out_dir,
+    )
+    content = SiteContent(today=today, generated=now, seed=inputs.seed,
+                          base_url=inputs.base_url, repo_url=inputs.repo_url,
+                          blogs=inputs.blogs, posts=(), topics=(), misc=(), diamonds=())
+    return report, write_site(content, report, out_dir, key=key)
 
 
 def clean_topic_texts(store: Store, posts: list[Post]) -> list[Post]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 from .health import health_record
 from .models import Blog, BuildReport
@@ -37,21 +39,39 @@ def pages_key(content: SiteContent) -> str:
     return digest.hexdigest()
 
 
-def previous_pages_key(out: Path) -> str | None:
-    """Return the pages key the site in ``out`` was written with, if it is whole."""
+LISTING = ("topics", "misc", "diamonds")  # what build.json lists of the pages' posts
+
+
+def _previous(out: Path) -> dict[str, Any]:
     try:
         data = json.loads((out / "data" / "build.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    key = data.get("pages_key") if isinstance(data, dict) else None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def previous_listing(out: Path) -> dict[str, Any] | None:
+    """Return the topics, misc and diamonds the build.json in ``out`` lists, if it has them."""
+    data = _previous(out)
+    return {k: data[k] for k in LISTING} if all(k in data for k in LISTING) else None
+
+
+def previous_pages_key(out: Path) -> str | None:
+    """Return the pages key the site in ``out`` was written with, if it is whole."""
+    key = _previous(out).get("pages_key")
     if not isinstance(key, str) or not (out / "index.html").is_file():
         return None
     return key
 
 
-def build_json(report: BuildReport, site: Site, *, pages_key: str = "") -> str:
-    """Return the machine-readable record of the build."""
-    data = {
+def build_json(report: BuildReport, site: Site, *, pages_key: str = "",
+               listing: Mapping[str, Any] | None = None) -> str:
+    """Return the machine-readable record of the build.
+
+    ``listing``: the topics, misc and diamonds sections as the previous build.json of the
+    same pages has them (a build that kept the pages has not read the posts they list).
+    """
+    data: dict[str, Any] = {
         "pages_key": pages_key,  # what the pages show; see pages_key()
         "date": report.date.isoformat(),
         "seed": report.seed,
@@ -73,6 +93,7 @@ def build_json(report: BuildReport, site: Site, *, pages_key: str = "") -> str:
              "feed_url": d.feed_url, "topic": d.topic, "reason": d.reason}
             for d in report.diamonds if d.post_uid in site.posts
         ],
+        **(listing or {}),
         "summary": {
             "feeds_ok": report.count("ok"), "feeds_not_modified": report.count("not_modified"),
             "feeds_failed": report.count("failed"), "new_posts": report.new_posts,
@@ -81,4 +102,6 @@ def build_json(report: BuildReport, site: Site, *, pages_key: str = "") -> str:
         },
         "health": [health_record(h) for h in report.health],  # sickest first
     }
+    if listing:  # what it lists, as the report of a build that read no post cannot know
+        data["summary"].update(topics=len(listing["topics"]), diamonds=len(listing["diamonds"]))
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

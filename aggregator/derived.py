@@ -167,6 +167,13 @@ class DerivedTables(StoreBase):
             fit=fit)
         return model, str(head["fingerprint"])
 
+    def model_topics(self) -> list[Topic]:
+        """Return the stored model's topics in its order, without their posts (a summary's)."""
+        return [Topic(slug=r["slug"], label=r["label"], terms=tuple(json.loads(r["terms"])),
+                      post_uids=())
+                for r in self._db.execute("SELECT slug, label, terms FROM model_topics "
+                                          "ORDER BY position")]
+
     def save_topic_model(self, model: TopicModel, fingerprint: str) -> None:
         """Make ``model`` (made of posts with ``fingerprint``) the stored topic model."""
         with self.transaction() as db:

@@ -14,7 +14,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import archive, blogpages, feeditems, river, surprise, syndication
-from .buildjson import build_json
+from .buildjson import build_json, previous_listing
 from .health import for_how_long
 from .models import MISC_LABEL, MISC_SLUG, BuildReport, Post, StoredTopic, Topic
 from .overview import QUIET_AFTER_DAYS, by_newest, preview
@@ -73,12 +73,17 @@ def _write_dissolved_topic(page: PageWriter, site: Site, old: StoredTopic,
                           path + "index.html", [], files, extra=[notice])
 
 
-def write_status(page: Pages, report: BuildReport, key: str) -> None:
-    """Write what changes with every fetch: the feed status page and build.json."""
+def write_status(page: Pages, report: BuildReport, key: str, *, kept: bool = False) -> None:
+    """Write what changes with every fetch: the feed status page and build.json.
+
+    ``kept``: the pages are the previous build's (the same ``key``), and so are the
+    topics and diamonds build.json lists: they are taken from its build.json as it is.
+    """
     page("status/index.html", "status.html", health=report.health, report=report,
          for_how_long=lambda since: for_how_long(since, page.content.generated),
          dormant_days=blogpages.DORMANT_DAYS)
-    page.write("data/build.json", build_json(report, page.site, pages_key=key))
+    shown = previous_listing(page.out) if kept else None
+    page.write("data/build.json", build_json(report, page.site, pages_key=key, listing=shown))
 
 
 def write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -> SearchPlan:

@@ -22,9 +22,53 @@ from .picks import withdraw_picks
 from .storebase import StoreBase, dt, ts
 from .textclean import CLEAN_VERSION
 
+# Schema 6: every change to a post's row, or to what the topic model reads of it, counts
+# one in ``revision`` (an upsert that sends a post again unchanged does not). The row
+# itself is written by start_revision, not here: a published copy of the state gets this
+# schema first and then the source's rows, its revision included.
+_SHOWN = ("link", "title", "author", "published", "dated", "excerpt", "excerpt_html", "text",
+          "language", "link_words", "words", "feed_url", "guid")
+REVISION_MIGRATION = f"""
+CREATE TABLE revision (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    changes INTEGER NOT NULL           -- changes to posts and topic texts so far
+);
+CREATE TRIGGER posts_added AFTER INSERT ON posts
+    BEGIN UPDATE revision SET changes = changes + 1; END;
+CREATE TRIGGER posts_removed AFTER DELETE ON posts
+    BEGIN UPDATE revision SET changes = changes + 1; END;
+CREATE TRIGGER posts_changed AFTER UPDATE ON posts
+    WHEN {" OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _SHOWN)}
+    BEGIN UPDATE revision SET changes = changes + 1; END;
+CREATE TRIGGER topic_texts_added AFTER INSERT ON topic_texts
+    BEGIN UPDATE revision SET changes = changes + 1; END;
+CREATE TRIGGER topic_texts_removed AFTER DELETE ON topic_texts
+    BEGIN UPDATE revision SET changes = changes + 1; END;
+CREATE TRIGGER topic_texts_changed AFTER UPDATE ON topic_texts
+    WHEN OLD.words IS NOT NEW.words OR OLD.version IS NOT NEW.version
+    BEGIN UPDATE revision SET changes = changes + 1; END
+"""
+
+
+UNCHANGED_KEY = "build.unchanged"  # meta: what the last build was made of (aggregator.unchanged)
+
+
+def start_revision(db: sqlite3.Connection) -> None:
+    """Give a state its revision row if it has none (a new state, or one just migrated)."""
+    if db.execute("SELECT 1 FROM revision").fetchone() is None:
+        db.execute("INSERT OR IGNORE INTO revision (id, changes) VALUES (1, 0)")
+
 
 class PostsTable(StoreBase):
     """The ``posts`` table."""
+
+    def revision(self) -> int:
+        """Return how many times the posts (or their topic texts) have changed so far.
+
+        Two equal values mean that nothing a page or the topic model reads of any post
+        has changed in between: not a post added, edited, hidden, removed or retired.
+        """
+        return int(self._db.execute("SELECT changes FROM revision").fetchone()[0])
 
     def has_posts(self) -> bool:
         """Return whether any post is stored (False on a site's very first build)."""
@@ -129,6 +173,12 @@ class PostsTable(StoreBase):
             "ORDER BY p.published DESC, p.uid", args)
         for row in rows:
             yield _post(row)
+
+    def newest_post_dates(self) -> dict[str, datetime]:
+        """Return the date of each feed's newest post (health.newest_post_dates, in SQL)."""
+        return {url: when for url, newest in self._db.execute(
+                    "SELECT feed_url, MAX(published) FROM posts GROUP BY feed_url")
+                if (when := dt(newest)) is not None}
 
     def post_count(self) -> int:
         """Return how many posts are stored."""

@@ -49,17 +49,19 @@ def render_site(content: SiteContent, report: BuildReport, out_dir: str | Path) 
     write_site(content, report, out_dir).publish()
 
 
-def write_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -> StagedSite:
+def write_site(content: SiteContent, report: BuildReport, out_dir: str | Path, *,
+               key: str | None = None) -> StagedSite:
     """Write every page and feed of ``content`` into a new folder beside ``out_dir``.
 
     Whatever the records say, only http(s) links and text without bidi controls are
-    written (:func:`aggregator.guard.guarded`).
+    written (:func:`aggregator.guard.guarded`). ``key``: the pages key of ``content``
+    when the build knows it already (aggregator.unchanged: the site in ``out_dir``'s).
     """
     content, report = guard.guarded(content, report)
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)
-    key = pages_key(content)
+    key = key or pages_key(content)
     # The build's process id in the name: a later build knows a folder left by one killed.
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-{os.getpid()}-", dir=out.parent))
     try:
@@ -71,7 +73,7 @@ def write_site(content: SiteContent, report: BuildReport, out_dir: str | Path) -
             # re-run on the same day with no new posts): keep its pages and search index,
             # and write again only what follows each fetch, the status page and build.json.
             log.info("Nothing the pages show has changed: kept them, rewrote the status page")
-            write_status(Pages(content, tmp), report, key)
+            write_status(Pages(content, tmp), report, key, kept=True)
             return StagedSite(tmp, out, needs_index=False)
         plan = write_all(content, report, tmp, key)
         return StagedSite(tmp, out, needs_index=True, search=plan)

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from .errors import FetchError, StoreError
 from .fetch import FetchOptions, make_client
 from .models import TextWindow
-from .poststore import past_window, window_args
+from .poststore import UNCHANGED_KEY, past_window, window_args
 from .statecheck import StateFileError, check_state
 from .store import Store, migrate
 
@@ -72,6 +72,10 @@ _PUBLISHED_ROWS: dict[str, str] = {
     # Picks of blogs no longer listed (sync_feeds removes those; this is for a state
     # from an older version).
     "diamonds": "feed_url IN (SELECT url FROM src.feeds)",
+    # What the last build on this state wrote (aggregator.unchanged) is about this state and
+    # its site: a restored copy is a state of its own, whose first build does the work.
+    "revision": "0",
+    "meta": f"key != '{UNCHANGED_KEY}'",
 }
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from . import derived
+from . import derived, poststore
 from .derived import DerivedTables
 from .errors import StoreError
 from .feedstore import FeedsTable
@@ -24,7 +24,7 @@ from .models import word_count
 from .picks import PicksTable
 from .poststore import PostsTable
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA = """
 CREATE TABLE feeds (
@@ -109,6 +109,9 @@ MIGRATIONS: dict[int, str] = {
     # Derived data in tables of its own (#14): topic texts with their cleaning version
     # per row, topic membership as rows, the topic model cache instead of meta blobs.
     5: derived.MIGRATION,
+    # A count of the changes to what the site shows of posts, kept by SQLite itself, so a
+    # build with nothing new can tell without reading a single post (#14).
+    6: poststore.REVISION_MIGRATION,
 }
 
 
@@ -135,6 +138,7 @@ class Store(FeedsTable, PostsTable, PicksTable, DerivedTables):
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
+            poststore.start_revision(self._db)
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: cannot open the state database: {e}") from e
 

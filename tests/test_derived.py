@@ -84,7 +84,7 @@ def test_a_schema_4_state_keeps_its_derived_data_in_tables(tmp_path: Path) -> No
         assert store.get_meta("topic_text_version") is None
     db = sqlite3.connect(path)
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
         columns = {r[1] for r in db.execute("PRAGMA table_info(posts)")}
         assert "topic_text" not in columns and "text" in columns
         assert db.execute("SELECT uid, version FROM topic_texts").fetchall() == [("u1", "1")]
