@@ -39,8 +39,9 @@ def neighbours(vectors: np.ndarray, clusters: np.ndarray, count: int,
         for start in range(0, len(queries), chunk):
             rows = queries[start:start + chunk]
             block = vectors[rows] @ pooled
-            block[pool[None, :] == rows[:, None]] = -np.inf  # not its own neighbour
-            top = np.argpartition(-block, take - 1, axis=1)[:, :take]
+            # Not its own neighbour: each query's place in the pool (both sorted).
+            block[np.arange(len(rows)), np.searchsorted(pool, rows)] = -np.inf
+            top = _top(block, take)
             top_sims = np.take_along_axis(block, top, axis=1)
             found = pool[top]
             order = np.lexsort((found, -top_sims), axis=1)  # by similarity, then row
@@ -49,13 +50,48 @@ def neighbours(vectors: np.ndarray, clusters: np.ndarray, count: int,
     return index, sims
 
 
+def _top(block: np.ndarray, take: int) -> np.ndarray:
+    """Return the columns of the ``take`` largest values of each row of ``block``, unordered.
+
+    The row's take-th largest value, then what reaches it: a partition of the values is
+    twice as fast as one of their positions. Where a tie at that value lets more reach it,
+    the positions are partitioned instead.
+    """
+    width = block.shape[1]
+    bar = np.partition(block, width - take, axis=1)[:, width - take]
+    rows, columns = np.nonzero(block >= bar[:, None])
+    if len(rows) == take * len(block):  # no tie at the bar: exactly `take` in each row
+        return columns.reshape(len(block), take)
+    found: np.ndarray = np.argpartition(block, width - take, axis=1)[:, width - take:]
+    return found
+
+
+def neighbour_cosines(docs: Sequence[Document], tfidf: sp.csr_matrix,
+                      index: np.ndarray) -> np.ndarray:
+    """Return the TF-IDF cosine of each row and each of its neighbours from another blog.
+
+    Shaped as ``index`` (each row's nearest neighbours); NaN where the neighbour is
+    missing (-1) or from the same blog. Both :func:`find_copies` and
+    :func:`related_posts` read these: computed once and handed to both, they cost half.
+    """
+    out = np.full(index.shape, np.nan)
+    groups = np.array([d.group for d in docs], dtype=object)
+    rows, slots = np.nonzero(index >= 0)
+    cols = index[rows, slots]
+    other = groups[rows] != groups[cols]
+    rows, slots, cols = rows[other], slots[other], cols[other]
+    out[rows, slots] = pair_cosines(tfidf, rows, cols)
+    return out
+
+
 def find_copies(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarray,
-                threshold: float) -> dict[int, int]:
+                threshold: float, *, cosines: np.ndarray | None = None) -> dict[int, int]:
     """Map each cross-post copy to the copy that is kept (the earliest, then the lowest id).
 
     Two posts are copies when they come from different blogs and their TF-IDF rows (L2
     normalised) have a cosine of at least ``threshold``; copies of copies are one family.
-    Only the pairs in ``index`` (each row's nearest neighbours) are checked.
+    Only the pairs in ``index`` (each row's nearest neighbours) are checked; ``cosines``:
+    their :func:`neighbour_cosines`, when already known.
     """
     parent = list(range(len(docs)))
 
@@ -65,7 +101,10 @@ def find_copies(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarra
             i = parent[i]
         return i
 
-    for i, j in _copy_pairs(docs, tfidf, index, threshold):
+    if cosines is None:
+        cosines = neighbour_cosines(docs, tfidf, index)
+    rows, slots = np.nonzero(cosines >= threshold)  # NaN: never
+    for i, j in zip(rows.tolist(), index[rows, slots].tolist(), strict=True):
         if root(i) != root(j):
             parent[root(j)] = root(i)
     families: dict[int, list[int]] = {}
@@ -78,21 +117,6 @@ def find_copies(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarra
         keep = min(family, key=lambda i: (_when(docs[i]), docs[i].id))
         copies.update({i: keep for i in family if i != keep})
     return copies
-
-
-def _copy_pairs(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarray,
-                threshold: float, chunk: int = 8_192) -> list[tuple[int, int]]:
-    """Return the (row, neighbour) pairs from different blogs with a cosine >= ``threshold``."""
-    n, width = index.shape
-    rows = np.repeat(np.arange(n), width)
-    cols = index.ravel()
-    groups = np.array([d.group for d in docs], dtype=object)
-    keep = cols >= 0
-    rows, cols = rows[keep], cols[keep]
-    keep = groups[rows] != groups[cols]
-    rows, cols = rows[keep], cols[keep]
-    hits = np.flatnonzero(pair_cosines(tfidf, rows, cols, chunk) >= threshold)
-    return list(zip(rows[hits].tolist(), cols[hits].tolist(), strict=True))
 
 
 def pair_cosines(tfidf: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
@@ -144,8 +168,8 @@ def chance_similarity(vectors: np.ndarray | sp.csr_matrix, groups: Sequence[str]
 
 def related_posts(docs: Sequence[Document], index: np.ndarray, similarity: np.ndarray,
                   copies: dict[int, int], *, count: int, threshold: float,
-                  tfidf: sp.csr_matrix | None = None,
-                  chance: float = 0.99) -> dict[str, tuple[str, ...]]:
+                  tfidf: sp.csr_matrix | None = None, chance: float = 0.99,
+                  cosines: np.ndarray | None = None) -> dict[str, tuple[str, ...]]:
     """Pick up to ``count`` posts from other blogs that are really like each post.
 
     Candidates are each post's neighbours in ``index`` (the topic model's LSA space).
@@ -158,7 +182,8 @@ def related_posts(docs: Sequence[Document], index: np.ndarray, similarity: np.nd
     write about are far apart in it (their words make no topic), and on 2,000 news
     articles every neighbour passed 0.3 (benchmarks/related_bbc.py). None is better
     than a wrong one. Cross-post copies are neither given nor suggested, nor is a post
-    from a blog that carries a copy of the post itself.
+    from a blog that carries a copy of the post itself. ``cosines``: the TF-IDF cosines
+    of ``index`` (:func:`neighbour_cosines`), when already known.
     """
     if tfidf is not None:
         threshold = -math.inf  # the words decide, below
@@ -179,7 +204,8 @@ def related_posts(docs: Sequence[Document], index: np.ndarray, similarity: np.nd
     rows, slots = np.nonzero(ok)  # each post's candidates, closest first
     cols = other[rows, slots]
     if tfidf is not None and len(rows):
-        rows, cols = _sharing_words(rows, cols, tfidf, [d.group for d in docs], chance)
+        given = None if cosines is None else cosines[rows, slots]
+        rows, cols = _sharing_words(rows, cols, tfidf, [d.group for d in docs], chance, given)
     first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows
     rank = np.arange(len(rows)) - np.repeat(first, np.diff(np.r_[first, len(rows)]))
     rows, cols = rows[rank < count], cols[rank < count]
@@ -190,13 +216,15 @@ def related_posts(docs: Sequence[Document], index: np.ndarray, similarity: np.nd
 
 
 def _sharing_words(rows: np.ndarray, cols: np.ndarray, tfidf: sp.csr_matrix,
-                   groups: Sequence[str], chance: float) -> tuple[np.ndarray, np.ndarray]:
+                   groups: Sequence[str], chance: float,
+                   cosines: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Keep the candidate pairs whose TF-IDF cosine beats chance, each post's closest first.
 
     ``rows`` are sorted; the pairs come back sorted by row, then cosine (highest first),
-    then candidate.
+    then candidate. ``cosines``: the pairs' cosines, when already known.
     """
-    cosines = pair_cosines(tfidf, rows, cols)
+    if cosines is None:
+        cosines = pair_cosines(tfidf, rows, cols)
     bar = chance_similarity(tfidf, groups, quantile=chance)
     kept = np.flatnonzero((cosines >= bar) & (cosines > 0))
     rows, cols, cosines = rows[kept], cols[kept], cosines[kept]
