@@ -29,10 +29,17 @@ def pages_key(content: SiteContent) -> str:
     blogs = [steady(b) for b in content.blogs]
     ledger = content.ledger and replace(content.ledger, rows=tuple(
         replace(row, blog=steady(row.blog)) for row in content.ledger.rows))
-    shown = [(p.uid, p.title, p.link, p.author, p.published, p.dated, p.excerpt,
-              p.excerpt_html, p.language) for p in content.posts]
-    for part in (content.today, content.seed, content.base_url, content.repo_url, blogs,
-                 shown, content.topics, content.misc, content.diamonds,
+    for part in (content.today, content.seed, content.base_url, content.repo_url, blogs):
+        digest.update(repr(part).encode())
+    # The posts as repr() would write their list, a post at a time: at 200,000 posts the
+    # whole list's text was 200 MB held at once, and as much again encoded.
+    digest.update(b"[")
+    for i, p in enumerate(content.posts):
+        digest.update((", " if i else "").encode() + repr((
+            p.uid, p.title, p.link, p.author, p.published, p.dated, p.excerpt,
+            p.excerpt_html, p.language)).encode())
+    digest.update(b"]")
+    for part in (content.topics, content.misc, content.diamonds,
                  sorted(content.related.items()), sorted(content.also_on.items()),
                  sorted(content.copies), content.history, ledger, content.dissolved):
         digest.update(repr(part).encode())
