@@ -29,8 +29,8 @@ def pages_key(content: SiteContent) -> str:
     blogs = [steady(b) for b in content.blogs]
     ledger = content.ledger and replace(content.ledger, rows=tuple(
         replace(row, blog=steady(row.blog)) for row in content.ledger.rows))
-    for part in (content.today, content.seed, content.base_url, content.repo_url, blogs):
-        digest.update(repr(part).encode())
+    for head in (content.today, content.seed, content.base_url, content.repo_url, blogs):
+        digest.update(repr(head).encode())
     # The posts as repr() would write their list, a post at a time: at 200,000 posts the
     # whole list's text was 200 MB held at once, and as much again encoded.
     digest.update(b"[")
