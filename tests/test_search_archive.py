@@ -7,6 +7,7 @@ Tested in a real Chromium on a site served over loopback HTTP (Pagefind needs a 
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from aggregator import searchindex
 from aggregator.models import Blog, BuildReport, Post, Topic
 from aggregator.render import SiteContent, render_site
 
@@ -63,10 +65,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_each_year_that_is_over_has_a_bundle_of_its_own(site: Path) -> None:
     assert (NOW - timedelta(weeks=100)).year == 2024
-    assert sorted(p.name for p in (site / "pagefind-archive").iterdir()) == ["2024", "2025"]
+    assert sorted(p.name for p in (site / "pagefind-archive").iterdir()
+                  if p.is_dir()) == ["2024", "2025"]
     assert (site / "pagefind" / "pagefind.js").is_file()
-    search = (site / "search" / "index.html").read_text()
-    assert 'data-archives="pagefind-archive/2024 pagefind-archive/2025"' in search
+    listed = json.loads((site / "pagefind-archive" / "bundles.json").read_text())
+    assert listed == ["pagefind-archive/2024", "pagefind-archive/2025"]  # what search merges
 
 
 def _results(browser: Any, base: str, query: str) -> list[tuple[str, str, str]]:
@@ -116,3 +119,49 @@ def test_a_closed_years_bundle_is_not_built_again(site: Path, tmp_path: Path) ->
     assert closed and all(p.stat().st_mtime == OLD for p in closed)  # kept as they were
     current = [p for p in (out / "pagefind").rglob("*") if p.is_file()]
     assert any(p.stat().st_mtime != OLD for p in current)  # the current one is built again
+
+
+SMALL = 6_000  # bytes of pages a run may read: several bundles for each year here
+
+
+def test_each_run_of_the_indexer_reads_at_most_one_bundle_of_pages(
+        browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pagefind holds all it indexes in one run in memory: the pages are cut into bundles
+    # of at most BUNDLE_BYTES, indexed one after another; search merges them all.
+    runs: list[list[str]] = []
+    run = searchindex._pagefind
+
+    def spy(site: Path, folder: str, glob: str) -> bool:
+        runs.append([folder, *(glob[1:-1].split(",") if glob.startswith("{") else [glob])])
+        return run(site, folder, glob)
+
+    monkeypatch.setattr(searchindex, "BUNDLE_BYTES", SMALL)
+    monkeypatch.setattr(searchindex, "_pagefind", spy)
+    site = _build(tmp_path / "site", _posts())
+    assert len(runs) > 4  # the current pages and each closed year, in several bundles
+    for folder, *pages in runs:
+        assert pages, folder
+        size = sum((site / p).stat().st_size for p in pages)
+        assert size <= SMALL or len(pages) == 1, (folder, size, pages)
+        assert not list((site / folder).glob("pagefind-*ui*"))  # its own UI: not used
+        entry = json.loads((site / folder / "pagefind-entry.json").read_text())
+        assert entry["languages"]["en"]["page_count"] == len(pages)  # what it read
+    indexed = [p for _, *pages in runs for p in pages]
+    assert len(indexed) == len(set(indexed))  # each page in one bundle
+    assert {f"blogs/b{n}/{y}/index.html" for n in range(3) for y in (2024, 2025)} <= set(indexed)
+    folders = [folder for folder, *_ in runs]
+    listed = json.loads((site / "pagefind-archive" / "bundles.json").read_text())
+    assert listed == [f for f in folders if f != "pagefind"]
+    with serve_dir(site) as base:  # every bundle searched as one
+        assert [t for t, _, _ in _results(browser, base, "marsupial")] == [
+            "Marsupial arithmetic"]
+        assert "Marsupial arithmetic" in [t for t, _, _ in _results(browser, base, "wombat")]
+
+    # The next day: a closed year's bundles are all kept, however many it has.
+    runs.clear()
+    new = Post(feed_url="https://b0.example/feed", guid="new", link="https://b0.example/new/",
+               title="A new post", published=NOW - timedelta(hours=1), excerpt="New.",
+               text="words")
+    _build(site, [new, *_posts()])
+    assert runs and not [f for f, *_ in runs if f.startswith(("pagefind-archive/2024",
+                                                               "pagefind-archive/2025"))]

@@ -10,8 +10,16 @@ let pagefind = null;
 try {
   pagefind = await import(new URL("pagefind/pagefind.js", root).href);
   await pagefind.options({ baseUrl: root.pathname });
-  // Each year that is over has a bundle of its own, built once; search them all as one.
-  for (const folder of (list.dataset.archives ?? "").split(" ").filter(Boolean)) {
+  // The other bundles (the years that are over, each built once, and the parts of a
+  // group too large for one run of the indexer), as the build listed them: search all.
+  let folders = [];
+  try {
+    const listed = await fetch(new URL("pagefind-archive/bundles.json", root));
+    if (listed.ok) folders = await listed.json();
+  } catch {
+    // No list (a site with only the current bundle): search that one.
+  }
+  for (const folder of folders) {
     try {
       await pagefind.mergeIndex(new URL(`${folder}/`, root).href, { baseUrl: root.pathname });
     } catch {
