@@ -256,10 +256,16 @@ def blog_voice(present: sp.csr_matrix, sources: np.ndarray, min_blogs: int,
     # The share of (blog of the row, column) for each stored entry: both key lists sorted.
     share_keys = (np.repeat(np.arange(blogs, dtype=np.int64), np.diff(share.indptr))
                   * columns + share.indices)
-    rows = np.repeat(np.arange(n), np.diff(present.indptr))
-    entry_keys = sources[rows].astype(np.int64) * columns + present.indices
-    factor = 1.0 - centring * share.data[np.searchsorted(share_keys, entry_keys)]
-    return spread.astype(np.float32), factor.astype(np.float32)
+    # A block of rows at a time: the keys and places of every entry at once were the
+    # peak of the fit's memory.
+    factor = np.empty(present.nnz, dtype=np.float32)
+    for start in range(0, n, 4096):
+        lo, hi = present.indptr[start], present.indptr[min(start + 4096, n)]
+        rows = np.repeat(np.arange(start, min(start + 4096, n)),
+                         np.diff(present.indptr[start:start + 4097]))
+        entry_keys = sources[rows].astype(np.int64) * columns + present.indices[lo:hi]
+        factor[lo:hi] = 1.0 - centring * share.data[np.searchsorted(share_keys, entry_keys)]
+    return spread.astype(np.float32), factor
 
 
 def vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
@@ -288,6 +294,7 @@ def vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
         columns = np.sort(columns[np.argsort(-weight, kind="stable")[: settings.max_features]])
     if len(columns) < 2:
         return None
+    df = df[columns]
     tf = _renumbered(counts, columns, counts.data)
     del counts
     if sources is None:
@@ -298,7 +305,7 @@ def vectorize(texts: Sequence[str], language: str, settings: TopicSettings,
     del present
     np.log(tf.data, out=tf.data)
     tf.data += 1.0  # sublinear tf: 1 + log(count)
-    idf = (np.log((1.0 + n) / (1.0 + df[columns])) + 1.0).astype(np.float32)
+    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
     # The text as it is, voice included: what a cross-post shares with its original.
     # Each stored entry scaled in place: a product with a diagonal matrix did the same
     # arithmetic, and built the matrix again.
@@ -345,7 +352,7 @@ def _renumbered(matrix: sp.csr_matrix, columns: np.ndarray, data: np.ndarray) ->
     number[columns] = np.arange(len(columns), dtype=np.int32)
     at = number[matrix.indices]
     kept = (at >= 0) & (data != 0)
-    ends = np.concatenate(([0], np.cumsum(kept)))[matrix.indptr]
+    ends = np.concatenate(([0], np.cumsum(kept, dtype=matrix.indptr.dtype)))[matrix.indptr]
     return sp.csr_matrix((data[kept], at[kept], ends), shape=(matrix.shape[0], len(columns)))
 
 
