@@ -59,6 +59,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from aggregator.diamondreasons import BEFORE_THE_DRAW  # noqa: E402
 from aggregator.diamonds import (  # noqa: E402
     DiamondSettings,
     draw_pool,
@@ -183,6 +184,7 @@ class RealDraw:
     def __init__(self, store: Store, population: Population, settings: DiamondSettings) -> None:
         self.store, self.population, self.settings = store, population, settings
         self.joined = {b.url: b.joined for b in population.blogs}
+        self.by_deadline = 0  # picks made by the deadline rule, not drawn
 
     def __call__(self, day: date, posts: Sequence[Post]) -> list[Pick]:
         now = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
@@ -191,6 +193,7 @@ class RealDraw:
                               joined=self.joined, running=self.store.running_counts(),
                               settings=self.settings)
         self.store.record_diamonds(day, picks)
+        self.by_deadline += sum(1 for d in picks if BEFORE_THE_DRAW in d.reason)
         return [(d.feed_url, d.post_uid) for d in picks]
 
 
@@ -437,6 +440,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "(0: every blog in the running alike, but for the boosts)")
     parser.add_argument("--last-chance", type=float, default=defaults.last_chance_rounds,
                         help="rounds more a blog is owed on its last post's last day (0: none)")
+    parser.add_argument("--deadline", type=float, default=defaults.deadline_rounds,
+                        help="rounds in the running after which a blog is picked before the "
+                             "draw (0: no deadline, the draw of before)")
     parser.add_argument("--no-widening", action="store_true",
                         help="keep the 30-day window in a quiet spell (as before issue 15)")
     parser.add_argument("--baselines", choices=("all", "round-robin", "none"), default="all",
@@ -444,6 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = DiamondSettings(count=args.count, round_steepness=args.steepness,
                                last_chance_rounds=args.last_chance,
+                               deadline_rounds=args.deadline,
                                wider_windows=() if args.no_widening else defaults.wider_windows)
     for seed in args.seed:
         run_one(args, settings, seed)
@@ -467,10 +474,12 @@ def run_one(args: argparse.Namespace, settings: DiamondSettings, seed: int) -> N
     with tempfile.TemporaryDirectory() as tmp:
         started = time.monotonic()
         with Store(Path(tmp) / "sim.db") as store:
-            runs["diamonds"] = simulate(population, RealDraw(store, population, settings),
-                                        args.days, settings, real=True)
+            real = RealDraw(store, population, settings)
+            runs["diamonds"] = simulate(population, real, args.days, settings, real=True)
             stored = len(store.features())
-        print(f"real draw: {time.monotonic() - started:.1f} s, {stored} picks in SQLite")
+        print(f"real draw: {time.monotonic() - started:.1f} s, {stored} picks in SQLite, "
+              f"{real.by_deadline} ({100 * real.by_deadline / max(1, stored):.0f}%) by the "
+              f"deadline, the rest drawn")
     if args.baselines == "all":
         runs["uniform"] = simulate(population, uniform(args.count, seed), args.days, settings,
                                    real=False)
@@ -479,6 +488,9 @@ def run_one(args: argparse.Namespace, settings: DiamondSettings, seed: int) -> N
     if args.baselines != "none":
         runs["round robin"] = simulate(population, round_robin(args.count), args.days,
                                        settings, real=False)
+    pools = [len(e) for e in runs["diamonds"].eligible]
+    print(f"blogs in the running: {sum(pools) / len(pools):.0f} a day on average "
+          f"({min(pools)}-{max(pools)}; a round: {sum(pools) / len(pools) / args.count:.1f} days)")
     print(report(runs, args.days))
     print(targets(runs, args.days), flush=True)
 

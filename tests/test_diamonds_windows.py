@@ -113,18 +113,21 @@ def test_no_reason_reads_badly() -> None:
     posts = [post(f"b{i}", k, days_ago=1 + k + i % 20) for i in range(40) for k in range(1 + i % 4)]
     history = [_feature(TODAY - timedelta(days=1 + i), post(f"b{i}", 99)) for i in range(0, 40, 3)]
     joined = {post("b5", 1).feed_url: TODAY - timedelta(days=2)}
-    scenes = [(posts, history, 8), (posts[:2], [], 2),  # the last blog left in a draw
-              (posts[:9], history, 3)]  # one rested blog against blogs featured lately
-    bad = re.compile(r"one of 1 |among 1 blog|\b0\.0+%|100(\.0)?%|featured 0 times")
+    drawn = 0.0  # no deadline: in this history most blogs have waited over 1.4 rounds
+    scenes = [(posts, history, 8, drawn), (posts[:2], [], 2, drawn),  # the last blog left
+              (posts[:9], history, 3, drawn),  # one rested blog against blogs featured lately
+              (posts, history, 8, 1.4)]  # blogs past their deadline
+    bad = re.compile(r"one of 1 |among 1 blog|\b0\.0+%|100(\.0)?%|featured 0 times|\b1 days")
     said = set()
-    for scene, past, count in scenes:
+    for scene, past, count, deadline in scenes:
         for seed in range(30):
             for d in draw(scene, seed=seed, history=past, joined=joined,
-                          settings=DiamondSettings(count=count)):
+                          settings=DiamondSettings(count=count, deadline_rounds=deadline)):
                 assert not bad.search(d.reason), d.reason
                 said |= {s for s in ("its only recent post", "only blog still in the running",
-                                     "better than 99%", "1 in") if s in d.reason}
-    assert len(said) == 4  # every kind of reason was checked
+                                     "better than 99%", "1 in", "picked before the draw")
+                         if s in d.reason}
+    assert len(said) == 5  # every kind of reason was checked
 
 
 # -- a pick counts as the share of a turn it took --------------------------------------------
