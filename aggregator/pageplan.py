@@ -125,7 +125,10 @@ def write_all(content: SiteContent, report: BuildReport, out: Path, key: str) ->
         posts = posts_by_blog.get(blog.url, [])
         related = {p.uid: [site.posts[u] for u in content.related.get(p.uid, ())
                            if u in site.posts] for p in posts[:BLOG_PAGE_POSTS]}
-        years = periods(posts, "year", f"blogs/{blog.slug}/")
+        # A blog whose every post is on its front page has no archive: its year pages
+        # would only repeat that page in brief (#14: 1,495 of 4,047 at 100,000 posts).
+        years = periods(posts, "year", f"blogs/{blog.slug}/") \
+            if len(posts) > BLOG_PAGE_POSTS else []
         page(f"blogs/{blog.slug}/index.html", "blog.html", blog=blog,
              posts=posts[:BLOG_PAGE_POSTS], total=len(posts), related=related,
              years=by_year(years))

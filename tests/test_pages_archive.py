@@ -209,3 +209,21 @@ def test_archive_pages_are_rendered_again_when_the_code_that_shapes_them_changes
     archives = list((tmp_path / "site").glob("topics/phonics/*/*/index.html"))
     assert len(archives) > 3
     assert {p.relative_to(tmp_path / "site").as_posix() for p in archives} <= set(rendered)
+
+
+def test_a_blog_whose_posts_all_fit_its_page_has_no_archive_repeating_them(
+        tmp_path: Path) -> None:
+    from aggregator.render import BLOG_PAGE_POSTS
+
+    posts = _posts(3 * BLOG_PAGE_POSTS + 3)  # 31 posts for b0, b1 and b2, over 6 months
+    small = [p for p in posts if p.feed_url != "https://b2.example/feed"][:2 * BLOG_PAGE_POSTS]
+    site = _render(tmp_path / "site", small)  # b0 and b1: 30 posts each, all on their page
+    for n in (0, 1):
+        front = (site / f"blogs/b{n}/index.html").read_text()
+        assert len(re.findall(r'class="post-title"', front)) == BLOG_PAGE_POSTS
+        assert not list((site / f"blogs/b{n}").glob("*/index.html"))  # no year pages
+        assert "by year" not in front
+    site = _render(tmp_path / "site", posts)  # 31 each: the oldest only in the archive
+    assert (site / "blogs/b0/2026/index.html").is_file()
+    assert 'href="../../blogs/b0/2026/index.html">2026</a>' in (
+        site / "blogs/b0/index.html").read_text()
