@@ -108,7 +108,7 @@ def find_copies(docs: Sequence[Document], tfidf: sp.csr_matrix, index: np.ndarra
         if root(i) != root(j):
             parent[root(j)] = root(i)
     families: dict[int, list[int]] = {}
-    for i in range(len(docs)):
+    for i in np.unique(np.concatenate([rows, index[rows, slots]])).tolist():  # the rest: alone
         families.setdefault(root(i), []).append(i)
     copies: dict[int, int] = {}
     for family in families.values():
