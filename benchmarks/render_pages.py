@@ -6,7 +6,8 @@ included), then builds the next day's site over it with 100 new posts, each in a
 fresh process. Reports, per build: wall and CPU seconds of writing the pages and of
 the search index (Pagefind's CPU is its own process's), how many files were written
 anew and how many kept (same inode and mtime as the previous site's), the site's size
-and file count. CPU is the steadier figure on a busy machine.
+and file count, and the process tree's peak memory (PSS, tree_memory.py) with Pagefind's
+own peak beside it. CPU is the steadier figure on a busy machine.
 
     .venv/bin/python benchmarks/render_pages.py                   # N = 20,000
     .venv/bin/python benchmarks/render_pages.py --posts 100000
@@ -19,13 +20,14 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import tree_memory  # a sibling script: the process tree's PSS
 
 WORDS = ("pupils reading fractions feedback library phonics lesson homework science "
          "assessment curriculum teachers classroom writing practice memory").split()
@@ -113,17 +115,25 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--day", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--figures", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.day is not None:
-        print(json.dumps(run(args.posts, args.day, args.out)))
+        args.figures.write_text(json.dumps(run(args.posts, args.day, args.out)))
         return
     print(f"posts={args.posts}")
     with tempfile.TemporaryDirectory() as tmp:
         for day, label in ((0, "cold"), (1, "next day (+100)")):
-            out = subprocess.run([sys.executable, __file__, "--posts", str(args.posts),
-                                  "--day", str(day), "--out", str(Path(tmp) / "site")],
-                                 capture_output=True, text=True, check=True, env=os.environ)
-            print(f"{label:16} {out.stdout.strip()}")
+            figures = Path(tmp) / "figures.json"
+            memory = tree_memory.run([sys.executable, __file__, "--posts", str(args.posts),
+                                      "--day", str(day), "--out", str(Path(tmp) / "site"),
+                                      "--figures", str(figures)], env=os.environ)
+            if memory.code:
+                raise SystemExit(f"{label}: exit {memory.code}")
+            found = json.loads(figures.read_text())
+            # The tree's peak (PSS) and the indexer's own (Pagefind: "other").
+            found["peak_mb"] = round(memory.peak_mb)
+            found["pagefind_peak_mb"] = round(max((t[3] for t in memory.timeline), default=0))
+            print(f"{label:16} {json.dumps(found)}")
 
 
 if __name__ == "__main__":
