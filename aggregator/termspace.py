@@ -363,8 +363,14 @@ def _term_names(sample: Sequence[str], stop: frozenset[str], columns: np.ndarray
     first in alphabetical order). Only the terms that name a column are ever strings.
     """
     names = [""] * len(columns)
-    doc, h, stopped = _word_hashes(sample, WordHashes(stop))
-    keep = ~stopped
+    hashes = WordHashes(stop)
+    # A chunk of texts at a time, as the counts are: the arrays of every code point of
+    # 1,500 posts at once were the peak of a fit's memory.
+    starts = range(0, max(len(sample), 1), 512)
+    parts = [_word_hashes(sample[start:start + 512], hashes) for start in starts]
+    doc = np.concatenate([part[0] + start for part, start in zip(parts, starts, strict=True)])
+    h = np.concatenate([part[1] for part in parts])
+    keep = ~np.concatenate([part[2] for part in parts])
     words = list(compress((w for text in sample for w in _tokens(text)), keep.tolist()))
     doc, h = doc[keep], h[keep]
     pair = np.flatnonzero(doc[1:] == doc[:-1])  # the first word of each pair
