@@ -128,6 +128,34 @@ def test_a_blog_naming_itself_in_every_post_gets_no_topic_of_its_own() -> None:
         assert "periwinkle" not in topic.label.lower()
 
 
+# Catchphrases several blogs share, whatever they write about: each is used by three
+# blogs, enough to pass as a subject by how widely it spreads, so only how much each
+# blog repeats it tells it from one.
+CATCHPHRASES = ("Long story short, hit submit and check it out.",
+                "Food for thought, as always, from the staffroom sofa.")
+
+
+def test_a_catchphrase_several_blogs_share_is_not_a_topic() -> None:
+    docs, subject_of = voiced_corpus()
+    rng = random.Random(11)
+    phrased = []
+    for doc in docs:
+        blog = int(doc.id[1:].split("-")[0])
+        if rng.random() < 0.8:  # most posts, not all: as people write
+            phrase = CATCHPHRASES[blog % 2]
+            doc = replace(doc, text=doc.text.replace("</p><p>", f" {phrase}</p><p>", 1))
+        phrased.append(doc)
+    model = find_topics(phrased, seed=1)
+    phrase_words = {w.strip(",.").lower() for p in CATCHPHRASES for w in p.split()} - {
+        "and", "it", "out", "the", "as", "from", "for"}
+    assert len(model.topics) == 3
+    for topic in model.topics:
+        subjects = Counter(subject_of[u] for u in topic.post_uids)
+        assert subjects.most_common(1)[0][1] >= 0.9 * len(topic.post_uids), subjects
+        words = {w.lower() for term in topic.terms for w in term.split()}
+        assert not words & phrase_words, topic.label
+
+
 def test_a_subject_only_two_blogs_write_about_is_not_a_topic() -> None:
     docs, _ = voiced_corpus()
     rng = random.Random(3)
