@@ -24,8 +24,8 @@ def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts
 
     ``waited``: the days it had been in the running since its last turn, when it was
     picked for its ``deadline`` (days: :func:`~aggregator.turns.deadline_days`, and
-    :func:`~aggregator.turns.urgent`; ``deadline_running``: the blogs in the running when
-    its wait began, which set it) rather than drawn with ``chance``;
+    :func:`~aggregator.turns.urgent`; ``deadline_running``: the most blogs in the running
+    on a day of its wait, which set it) rather than drawn with ``chance``;
     ``widened_to``: the days the draw looked back, when it had to look further than
     ``window_days`` to reach this blog; ``newest``: the date of the blog's newest post
     that could be picked; ``running``: how many blogs were in the running when the day's
@@ -70,10 +70,10 @@ def explain(exposure: Exposure, *, today: date, settings: DiamondSettings, posts
         then = running if deadline_running is None else deadline_running
         turn = round_days(then, settings)
         since = "without a turn" if exposure.last is None else "since its last turn"
-        began = "when its wait began" if exposure.last is None else "at its last turn"
+        began = "in its wait" if exposure.last is None else "since its last turn"
         what = (f"{_plural(deadline, 'day')} ({_turns(settings.deadline_rounds)} rounds; a "
                 f"round: {_plural(round(turn), 'day')} for {settings.count} picks a day to "
-                f"reach all {then} blogs in the running {began})")
+                f"reach {then} blogs, the most in the running {began})")
         if waited >= deadline:
             odds = (f"It had been in the running {_plural(waited, 'day')} {since}, its "
                     f"deadline of {what}: blogs at their deadline go first, so "

@@ -38,9 +38,10 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from .diamondreasons import explain
 from .diamondrules import (
@@ -193,11 +194,13 @@ def pick_diamonds(
     waited = {url: days_in_running(pool.published[url], since=exposure[url].since,
                                    today=today, settings=settings) for url in by_blog}
     rng = random.Random(seed)
-    # Each blog's deadline is set when its wait began, by the blogs in the running then
-    # (a day's count is stored with its picks), so it never moves: a deadline of today's
-    # pool would jump a few days earlier for every blog at once when the pool shrinks.
-    then = {url: _running_on(exposure[url].since, running or {}, len(by_blog))
-            for url in by_blog}
+    # Each blog's deadline is a round of the most blogs in the running on any day of its
+    # wait, today's included (each day's count is stored with its picks), so it never
+    # comes sooner than it was: today's count alone would bring every deadline a few days
+    # earlier at once when the pool shrinks, and the count when the wait began would make
+    # every blog featured in a summer due at once when the others return.
+    most = _most_since(running or {}, today=len(by_blog))
+    then = {url: most(exposure[url].since) for url in by_blog}
     deadline = {url: deadline_days(then[url], settings) if len(by_blog) > settings.count
                 else None for url in by_blog}
     left_days = {url: max(0, d - waited[url]) for url, d in deadline.items() if d is not None}
@@ -244,9 +247,14 @@ def pick_diamonds(
     return picks
 
 
-def _running_on(since: date | None, running: Mapping[date, int], today: int) -> int:
-    """Return how many blogs were in the running when a wait that began after ``since``
-    began: on ``since`` (its last pick) or the day after (its first draw), else ``today``."""
-    if since is None:
-        return today
-    return running.get(since) or running.get(since + timedelta(days=1)) or today
+def _most_since(running: Mapping[date, int], *, today: int) -> Callable[[date | None], int]:
+    """Return a function of a day: the most blogs in the running on it or on any day
+    since (of ``running``, past days' counts), and ``today``."""
+    days = sorted(running)
+    most = [today] * (len(days) + 1)  # most[i]: over days[i:] and today
+    for i in range(len(days) - 1, -1, -1):
+        most[i] = max(most[i + 1], running[days[i]])
+
+    def since(day: date | None) -> int:
+        return today if day is None else most[bisect_left(days, day)]
+    return since

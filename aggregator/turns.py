@@ -208,8 +208,8 @@ def days_in_running(published: Iterable[date], *, since: date | None, today: dat
 def deadline_days(running: int, settings: DiamondSettings) -> int | None:
     """Return the days in the running after which a blog is past its deadline.
 
-    ``deadline_rounds`` rounds of ``running`` blogs (:func:`round_days`; those in the
-    running when its wait began): a blog in the running that long since its last turn
+    ``deadline_rounds`` rounds of ``running`` blogs (:func:`round_days`; the most in
+    the running on a day of its wait): a blog in the running that long since its last turn
     must have it that day. None: no deadline, as when every blog in the running has a
     turn every day anyway.
     """

@@ -52,16 +52,16 @@ def _months_of_draws(tmp_path: Path, settings: DiamondSettings, *, days: int = 1
     the busy and quiet blogs of a real list: the draw holds back the busy ones for the turns
     they have had. A wait is counted as round robin would: the days on which the blog
     had a post that could be picked (the draw's own pool) since its last pick, the day
-    of the pick included. A blog's deadline is 1.4 rounds of the blogs in the running
-    when its wait began (its last pick, or the first draw); left waiting at the end of a
-    day on which it had reached it, it waited past it.
+    of the pick included. A blog's deadline is 1.4 rounds of the most blogs in the running
+    on a day of its wait (since its last pick, or the first draw); left waiting at the
+    end of a day on which it had reached it, it waited past it.
     """
     start = TODAY - timedelta(days=days - 1)
     store = Store(tmp_path / f"state-{settings.deadline_rounds}-{seed}.db")
     posts: list[Post] = []
     waited: dict[str, int] = {}
     past: dict[str, int] = {}
-    began: dict[str, int] = {}  # blogs in the running when each blog's wait began
+    began: dict[str, int] = {}  # the most blogs in the running on a day of each one's wait
     drawn = []
     for d in range(days):
         day = start + timedelta(days=d)
@@ -79,10 +79,13 @@ def _months_of_draws(tmp_path: Path, settings: DiamondSettings, *, days: int = 1
         store.record_diamonds(day, picks)
         for p in picks:
             waited.pop(p.feed_url, None)
-            began[p.feed_url] = len(pool)
+        for url in {*began, *pool} - {""}:
+            began[url] = max(len(pool), began.get(url, first))
         for url in pool:
-            deadline = deadline_days(began.get(url, first), DiamondSettings(count=settings.count))
+            deadline = deadline_days(began[url], DiamondSettings(count=settings.count))
             past[url] = max(past.get(url, 0), waited.get(url, 0) - (deadline or 0) + 1)
+        for p in picks:
+            began[p.feed_url] = len(pool)
         drawn.append(picks)
     return past, drawn, store
 
@@ -128,9 +131,9 @@ def test_a_blog_that_reached_its_deadline_is_picked_that_day() -> None:
         assert picks[0].feed_url == late, seed
         assert BEFORE_THE_DRAW in picks[0].reason
         assert ("It had been in the running 14 days since its last turn, its deadline of 14 "
-                "days (1.4 rounds; a round: 10 days for 5 picks a day to reach all 50 blogs in "
-                "the running at its last turn): blogs at their deadline go first, so it was "
-                "picked before the draw.") in picks[0].reason
+                "days (1.4 rounds; a round: 10 days for 5 picks a day to reach 50 blogs, the "
+                "most in the running since its last turn): blogs at their deadline go first, "
+                "so it was picked before the draw.") in picks[0].reason
         # The other picks are drawn, and say their chance.
         assert all(BEFORE_THE_DRAW not in p.reason and "chance in its draw" in p.reason
                    for p in picks[1:])
