@@ -150,10 +150,26 @@ def _stem(word: str) -> str:
     return stem[:-1] + "i" if stem.endswith("y") and len(stem) > 3 else stem
 
 
+# British and American spellings of one word ("practice" and "practise", "organise" and
+# "organize", "behaviour" and "behavior"): one spelling each, before stemming.
+_SPELLINGS = ((re.compile(r"ice$"), "ise"), (re.compile(r"iz(?=e|ing|ation)"), "is"),
+              (re.compile(r"our(?=s?$)"), "or"), (re.compile(r"yz(?=e|ing)"), "ys"))
+
+
+def _english_spelling(word: str) -> str:
+    for pattern, replacement in _SPELLINGS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
 def pick_terms(weights: np.ndarray, terms: Sequence[str], language: str,
                 count: int) -> list[str]:
-    """Return up to ``count`` of the heaviest terms, no function word, no stem twice."""
+    """Return up to ``count`` of the heaviest terms, no function word, no stem twice.
+
+    In English a word's British and American spellings are one word too.
+    """
     banned = label_stop_words(language)
+    spelling = _english_spelling if language == "en" else str
     chosen: list[str] = []
     stems: set[str] = set()
     for i in np.argsort(-weights, kind="stable")[: 50 * count]:
@@ -163,7 +179,7 @@ def pick_terms(weights: np.ndarray, terms: Sequence[str], language: str,
         if not words or any(w in banned or len(w) < 3 for w in words) or \
                 len(set(words)) < len(words):  # "novels novels": a word, not a pair
             continue
-        term_stems = {_stem(w) for w in words}
+        term_stems = {_stem(spelling(w)) for w in words}
         if any(a == b or (min(len(a), len(b)) >= 5 and (a.startswith(b) or b.startswith(a)))
                for a in term_stems for b in stems):
             continue

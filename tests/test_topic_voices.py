@@ -311,6 +311,12 @@ def test_a_word_and_its_plural_are_one_label_term() -> None:
         ["movies", "studies", "games", "films"]
 
 
+def test_a_word_in_two_spellings_is_one_label_term() -> None:
+    terms = ["practice", "practise", "behaviour", "behavior", "organise", "organize", "tables"]
+    assert pick_terms(np.arange(7.0, 0.0, -1.0), terms, "en", 4) == \
+        ["practice", "behaviour", "organise", "tables"]
+
+
 # -- The real feeds of ../shared (52 publishers, 13 languages) ----------------------------
 
 def test_real_podcast_feeds_get_topics_of_several_blogs_and_little_misc(shared: Path) -> None:
