@@ -44,7 +44,7 @@ from .assign import (
 )
 from .consensus import consensus, gap, split_large
 from .models import MISC_SLUG, StoredTopic, Topic, TopicModel, TopicProfile
-from .similar import find_copies, neighbours, related_posts
+from .similar import find_copies, neighbour_cosines, neighbours, related_posts
 from .slugs import slugify, unique_slug
 from .termspace import TermSpace, analyzer, vectorize
 from .textclean import TOPIC_WORDS, clean_posts
@@ -230,11 +230,13 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
                                             sample=settings.sample)[0])
         labels = _shared_by_blogs(vectors, labels, sources, settings.min_topic_blogs)
     index, similarity = neighbours(vectors, labels, count=settings.related_count + 8)
-    copies = find_copies(docs, space.plain, index, settings.duplicate_similarity)
+    cosines = neighbour_cosines(docs, space.plain, index)  # once, for copies and related
+    copies = find_copies(docs, space.plain, index, settings.duplicate_similarity,
+                         cosines=cosines)
     found = _Found(related=related_posts(docs, index, similarity, copies,
                                          count=settings.related_count,
                                          threshold=settings.related_similarity,
-                                         tfidf=space.plain))
+                                         tfidf=space.plain, cosines=cosines))
     duplicates: dict[str, list[str]] = {}
     for copy, original in sorted(copies.items()):
         duplicates.setdefault(ids[original], []).append(ids[copy])
