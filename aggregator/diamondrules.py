@@ -41,11 +41,12 @@ class DiamondSettings:
     # A blog whose newest eligible post is about to leave the window is owed up to this
     # many rounds more (none on the day it is published, all of it on its last day).
     last_chance_rounds: float = 0.5
-    # A blog in the running this many rounds since its last turn is past its deadline:
-    # it is picked before the draw, the longest waiting first (0: no deadline). Round
-    # robin's longest wait is 1.5-1.6 rounds on the simulated years (benchmarks/README.md):
-    # a deadline a little before it keeps every wait within round robin's, while the draw
-    # still makes most picks (a deadline of one round would make 80% of them).
+    # A blog in the running this many rounds since its last turn (rounds of the most
+    # blogs in the running during that wait) is past its deadline: it is picked before
+    # the draw, the earliest deadline first (0: no deadline, the draw alone). On the
+    # simulated years 1.4 keeps the longest wait within round robin's while the weights
+    # still make two picks in three; later deadlines lower the Gini and lengthen the
+    # longest wait, earlier ones the reverse (benchmarks/README.md).
     deadline_rounds: float = 1.4
 
 
