@@ -41,12 +41,20 @@ def _page_types(base: str, page: Any) -> dict[str, str]:
         "latest": base + "latest/index.html",
         "surprise": base + "surprise/index.html",
     }
-    # The compact archive pages (#14): a river's day, a topic's month, a blog's year.
-    for name, front in (("latest-day", "latest"), ("topic-month", "topic"),
-                        ("blog-year", "blog")):
-        page.goto(urls[front])
-        urls[name] = urljoin(urls[front],
-                             page.locator(".archive-index a").first.get_attribute("href"))
+    # The compact archive pages (#14): a river's day, a topic's month, a blog's year (of a
+    # blog with more posts than its page shows: only such a blog has year pages).
+    fronts = {"latest-day": urls["latest"], "topic-month": urls["topic"]}
+    page.goto(urls["blogs"])
+    for href in page.locator("main a[href*='blogs/']").evaluate_all(
+            "links => links.map(a => a.href)"):
+        page.goto(href)
+        if page.locator(".archive-index a").count():
+            fronts["blog-year"] = href
+            break
+    assert "blog-year" in fronts, "no blog of the demo has year pages"
+    for name, front in fronts.items():
+        page.goto(front)
+        urls[name] = urljoin(front, page.locator(".archive-index a").first.get_attribute("href"))
     for name, path in (("status", "status/index.html"), ("diamonds", "diamonds/index.html"),
                        ("fairness", "fairness/index.html"), ("404", "404.html")):
         if page.request.get(base + path).ok:
