@@ -51,7 +51,8 @@ def parse_feed(
 ) -> ParsedFeed:
     """Parse ``body`` (the bytes served at ``feed_url``) into posts.
 
-    ``now`` is the build's clock: posts without a date, or dated in the future, get it
+    ``now`` is the build's clock: posts without a date, dated in the future or before the
+    web (a placeholder such as 1 January 1970), get it
     as their publication time (marked ``dated=False``). ``language`` (from feeds.yaml)
     wins over the feed's own declaration. Raise :class:`ParseError` if the body is not
     a feed at all.
@@ -299,6 +300,11 @@ def _best_content(entry: Any) -> str:
     return best
 
 
+# No blog posted before the web: an earlier date is a placeholder, most often a CMS's
+# Unix time 0 for "no date" (1 January 1970, seen on real feeds), and is not believed.
+_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+
+
 def _entry_date(entry: Any, now: datetime) -> tuple[datetime, bool]:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         # "in" first: feedparser answers a missing updated_parsed with published_parsed
@@ -311,6 +317,8 @@ def _entry_date(entry: Any, now: datetime) -> tuple[datetime, bool]:
                 continue
             if when > now:
                 return now, False  # a date in the future: trust when we first saw it
+            if when < _EARLIEST:
+                continue  # a placeholder: another of the entry's dates, or none
             return when, True
     return now, False
 

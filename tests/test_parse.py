@@ -61,6 +61,33 @@ def test_missing_and_future_dates_fall_back_to_first_seen() -> None:
         assert posts[title].dated is False
 
 
+
+def test_a_placeholder_date_before_the_web_is_not_believed() -> None:
+    # A real RSS 1.0 feed dates its drafts 1970-01-01T00:00:00Z (Unix time 0: "no date").
+    body = (b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+            b' xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            b'<channel rdf:about="https://blog.example/"><title>t</title>'
+            b"<link>https://blog.example/</link><description>d</description></channel>"
+            b'<item rdf:about="https://blog.example/draft/"><title>Auto Draft</title>'
+            b"<link>https://blog.example/draft/</link><dc:date>1970-01-01T00:00:00Z</dc:date></item>"
+            b'<item rdf:about="https://blog.example/real/"><title>Real</title>'
+            b"<link>https://blog.example/real/</link><dc:date>2012-03-01T15:26:23Z</dc:date></item>"
+            b"</rdf:RDF>")
+    posts = {p.title: p for p in parse(body)}
+    assert posts["Auto Draft"].published == NOW and posts["Auto Draft"].dated is False
+    assert posts["Real"].published == datetime(2012, 3, 1, 15, 26, 23, tzinfo=UTC)
+    assert posts["Real"].dated
+    # An epoch "published" beside a real "updated": the real one is used.
+    doc = FeedDoc("Atom blog", "https://blog.example/", [
+        Entry("updated", "https://blog.example/a/", datetime(2026, 3, 1, 8, tzinfo=UTC),
+              guid="tag:blog.example,2026:a"),
+    ])
+    epoch = b"<published>1970-01-01T00:00:00Z</published><updated>"
+    atom = doc.atom().replace(b"<updated>", epoch, 1)
+    assert epoch in atom
+    post = parse(atom)[0]
+    assert post.published == datetime(2026, 3, 1, 8, tzinfo=UTC) and post.dated
+
 def test_relative_links_are_resolved_against_the_feed() -> None:
     body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
             b"<link>https://blog.example/</link><item><title>x</title><link>/posts/x/</link>"
