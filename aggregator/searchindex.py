@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .pages import Files
+
 log = logging.getLogger(__name__)
 
 CURRENT = "pagefind"
@@ -143,13 +145,8 @@ def index_search(site: Path, plan: SearchPlan | None = None, *,
             if old.is_dir() and f"{ARCHIVE}/{old.name}" not in folders:
                 shutil.rmtree(old, ignore_errors=True)
     results = [_build(site, bundle) for bundle in wanted]
-    # Written anew only when the list changes (Files would keep it; this is not Files).
     listed = json.dumps([b.folder for b in wanted if b.folder != CURRENT]) + "\n"
-    manifest = site / MANIFEST
-    if not manifest.is_file() or manifest.read_text(encoding="utf-8") != listed:
-        manifest.parent.mkdir(parents=True, exist_ok=True)
-        manifest.unlink(missing_ok=True)  # linked with the published site's: never through
-        manifest.write_text(listed, encoding="utf-8")
+    Files(site).write_bytes(MANIFEST, listed.encode("utf-8"))  # kept while the list is
     return all(results)
 
 
