@@ -48,6 +48,10 @@ class DiamondSettings:
     # still make two picks in three; later deadlines lower the Gini and lengthen the
     # longest wait, earlier ones the reverse (benchmarks/README.md).
     deadline_rounds: float = 1.4
+    # After the deadlines, draw only among the blogs featured fewest times in the last
+    # ``history_days`` (what the 90-day Gini counts), and among those the ones whose
+    # newest eligible post leaves the window soonest; the weights draw within that tier.
+    fewest_first: bool = False
 
 
 def seed_for(day: date) -> int:

@@ -222,6 +222,8 @@ def pick_diamonds(
             soonest = min((left_days[u] for u in candidates if u in left_days), default=None)
             tied = sorted(u for u in candidates if u in left_days and left_days[u] == soonest)
         blogs = [u for u in tied if u in fresh] or tied or sorted(drawn)
+        if not tied and settings.fewest_first:
+            blogs = _fewest_then_soonest(blogs, exposure=exposure, left=left)
         # Relative to the likeliest blog, so rounds owed by the hundred do not overflow.
         top = max(odds[u] for u in blogs)
         weights = [math.exp(odds[u] - top) for u in blogs]
@@ -245,6 +247,18 @@ def pick_diamonds(
                           for u, ps in candidates.items()}
             candidates = {u: ps for u, ps in candidates.items() if ps}
     return picks
+
+
+def _fewest_then_soonest(blogs: Sequence[str], *, exposure: Mapping[str, Exposure],
+                         left: Mapping[str, int | None]) -> list[str]:
+    """Return those of ``blogs`` featured fewest times lately, and of those, the ones whose
+    newest eligible post leaves the window soonest (a post of a widened window has left it
+    already, and comes last)."""
+    fewest = min(exposure[u].times for u in blogs)
+    tier = [u for u in blogs if exposure[u].times == fewest]
+    expiry = {u: math.inf if left[u] is None else float(left[u] or 0) for u in tier}
+    soonest = min(expiry.values())
+    return [u for u in tier if expiry[u] == soonest]
 
 
 def _most_since(running: Mapping[date, int], *, today: int) -> Callable[[date | None], int]:

@@ -443,6 +443,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=defaults.deadline_rounds,
                         help="rounds in the running after which a blog is picked before the "
                              "draw (0: no deadline, the draw of before)")
+    parser.add_argument("--fewest-first", action="store_true",
+                        help="after the deadlines, draw among the blogs featured fewest times "
+                             "in 90 days, their posts leaving the window soonest first")
     parser.add_argument("--no-widening", action="store_true",
                         help="keep the 30-day window in a quiet spell (as before issue 15)")
     parser.add_argument("--baselines", choices=("all", "round-robin", "none"), default="all",
@@ -451,6 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = DiamondSettings(count=args.count, round_steepness=args.steepness,
                                last_chance_rounds=args.last_chance,
                                deadline_rounds=args.deadline,
+                               fewest_first=args.fewest_first,
                                wider_windows=() if args.no_widening else defaults.wider_windows)
     for seed in args.seed:
         run_one(args, settings, seed)
