@@ -40,6 +40,7 @@ from .fetch import FetchOptions, HostLimiter, fetch_feed, fetch_priority, make_c
 from .health import (
     failure_cause,
     feed_health,
+    fetch_trouble,
     is_dead,
     newest_post_dates,
     sickest_first,
@@ -351,6 +352,7 @@ def make_blog(feed: Feed, state: FeedState) -> Blog:
         author=feed.author, description=state.description, tags=feed.tags,
         language=feed.language, added=feed.added, last_success=state.last_success,
         last_error=state.last_error, consecutive_failures=state.consecutive_failures,
+        fetch_trouble=fetch_trouble(state),
     )
 
 

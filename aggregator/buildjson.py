@@ -24,7 +24,7 @@ def pages_key(content: SiteContent) -> str:
     """
     digest = hashlib.sha256(templates_digest().encode())
     def steady(blog: Blog) -> Blog:  # without what changes at every fetch
-        return replace(blog, last_success=None, consecutive_failures=0)
+        return replace(blog, last_success=None, consecutive_failures=0, last_error=None)
 
     blogs = [steady(b) for b in content.blogs]
     ledger = content.ledger and replace(content.ledger, rows=tuple(

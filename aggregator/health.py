@@ -36,6 +36,28 @@ def is_dead(state: FeedState, now: datetime) -> bool:
     return since is not None and now - since >= DEAD_AFTER
 
 
+def fetch_trouble(state: FeedState) -> str | None:
+    """Return the kind of trouble a failing feed is in, as its blog's page names it.
+
+    Only the kind, never the error's text: a message that changes from build to build
+    (a byte count, a server's own words) must not rewrite the blog's page (#14).
+    ``None`` while the last fetch worked; else ``timeout``, ``missing`` (404 or 410),
+    ``too_large``, ``unreadable`` (not a feed we can parse) or ``other``.
+    """
+    if state.consecutive_failures == 0 and state.gone_since is None:
+        return None
+    kind = state.error_kind
+    if kind == "timeout":
+        return "timeout"
+    if kind == "gone" or state.last_status in (404, 410):
+        return "missing"
+    if kind == "too_large":
+        return "too_large"
+    if kind in ("parse", "parse_timeout", "parse_crash"):
+        return "unreadable"
+    return "other"
+
+
 def is_dormant(last_post: datetime | None, now: datetime) -> bool:
     """Return whether a blog whose newest post is from ``last_post`` is dormant.
 

@@ -213,6 +213,8 @@ class Blog:
     last_success: datetime | None
     last_error: str | None
     consecutive_failures: int
+    # health.fetch_trouble: the kind of a failing feed's trouble, all its page says of it
+    fetch_trouble: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

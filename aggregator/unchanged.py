@@ -58,7 +58,9 @@ class Inputs:
 
 def _steady(blogs: Iterable[Blog]) -> list[Blog]:
     """Return ``blogs`` without what changes at every fetch (as buildjson.pages_key does)."""
-    return [replace(b, last_success=None, consecutive_failures=0) for b in blogs]
+    # The error's text too: the pages show only its kind (Blog.fetch_trouble).
+    return [replace(b, last_success=None, consecutive_failures=0, last_error=None)
+            for b in blogs]
 
 
 class Meta(Protocol):

@@ -125,8 +125,10 @@ def test_the_pages_key_ignores_what_changes_at_every_fetch() -> None:
              for b in blogs]
     assert pages_key(content(blogs)) == pages_key(replace(content(later),
                                                           generated=NOW + timedelta(hours=6)))
-    failing = [replace(blogs[0], last_error="http: HTTP 500"), *blogs[1:]]
+    failing = [replace(blogs[0], last_error="http: HTTP 500", fetch_trouble="other"), *blogs[1:]]
     assert pages_key(content(failing)) != pages_key(content(blogs))  # its page shows it
+    reworded = [replace(failing[0], last_error="http: HTTP 500 Disk full"), *blogs[1:]]
+    assert pages_key(content(reworded)) == pages_key(content(failing))  # the kind, not the text
     edited = [replace(posts[0], title="A new title"), *posts[1:]]
     assert pages_key(replace(content(blogs), posts=edited)) != pages_key(content(blogs))
 
