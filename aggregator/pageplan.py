@@ -39,7 +39,7 @@ def _write_topic_pages(page: Pages, site: Site, topic: Topic) -> None:
          posts=posts[:TOPIC_PAGE_POSTS], total=len(posts), years=by_year(months))
     write_archive(page, months, title=topic.label, front=f"topics/{topic.slug}/index.html",
                   front_label="the topic's page", nav_label="Other months of this topic",
-                  link_blog=True, searchable=False)
+                  searchable=False)
 
 
 def successors(old: StoredTopic, topics: Sequence[Topic]) -> list[tuple[Topic, int]]:
@@ -134,7 +134,7 @@ def write_all(content: SiteContent, report: BuildReport, out: Path, key: str) ->
              years=by_year(years))
         write_archive(page, years, title=blog.title, front=f"blogs/{blog.slug}/index.html",
                       front_label="the blog's page", nav_label="Other years of this blog",
-                      link_blog=False, searchable=True)
+                      searchable=True)
     page("blogs/index.html", "blogs.html", **blogpages.directory_page(
         blogs, content.posts, site.topic_of, content.generated))
     blogpages.write_tag_pages(page, site, page.files, write_feeds=feeditems.write_feeds)
@@ -146,7 +146,7 @@ def write_all(content: SiteContent, report: BuildReport, out: Path, key: str) ->
     search = SearchPlan(years=tuple(sorted({p.published.astimezone(UTC).year
                                             for p in content.posts})),
                         this_year=content.today.year)
-    page("search/index.html", "search.html", archives=search.archives())
+    page("search/index.html", "search.html")
 
     for asset in ("style.css", "search.js", "search-disk.js", "surprise.js"):
         page.files.write_bytes(f"assets/{asset}", (templates_dir() / "static" / asset).read_bytes())
