@@ -35,4 +35,4 @@ def write_river(page: Pages, posts: Sequence[Post],
          days=days[:RIVER_DAYS_LISTED], older=days[0] if days else None)
     write_archive(page, days, title="Latest", front=RIVER_PATH,
                   front_label="the river's front page",
-                  nav_label="Other days of the latest posts", link_blog=True, searchable=False)
+                  nav_label="Other days of the latest posts", searchable=False)
