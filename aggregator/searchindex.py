@@ -85,14 +85,6 @@ class SearchPlan:
             Group(f"{ARCHIVE}/{y}", (f"blogs/*/{y}/index.html",))
             for y in years if y < self.this_year)]
 
-    def archives(self) -> list[str]:
-        """Return the first bundle of each year that is over, from the root.
-
-        The search page reads the full list, a year's later bundles included, from
-        :data:`MANIFEST`, which only the indexer can know.
-        """
-        return [g.folder for g in self.groups()[1:]]
-
     def bundles(self, site: Path, budget: int | None = None) -> list[Bundle]:
         """Return the bundles of ``site``: each group's pages, cut at ``budget`` bytes."""
         limit = BUNDLE_BYTES if budget is None else budget
