@@ -88,7 +88,7 @@ def test_a_feed_no_longer_there_says_so(tmp_path: Path, feed_server: FeedServer)
     del feed_server.routes["/maths.xml"]  # the server answers 404
     assert build(tmp_path) == 0
     shown = page.read_text()
-    assert NOTICE + "the feed is no longer there (404)." in shown
+    assert NOTICE + "the feed is no longer at its address." in shown
     assert "Not Found" not in shown
 
 
