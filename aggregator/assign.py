@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+
+import numpy as np
+from scipy import sparse
 
 from .models import Fit, Topic, TopicProfile
 
@@ -108,20 +111,89 @@ def assign_new(topics: Sequence[Topic], misc: Sequence[str], new: Iterable[NewPo
     by_language: dict[str, list[tuple[str, TopicProfile]]] = {}
     for slug, profile in sorted(profiles.items()):
         by_language.setdefault(profile.language, []).append((slug, profile))
-    for post in new:
-        vector = term_vector(post.words, weights(post.language))
-        best, best_score = None, -1.0
-        for slug, profile in by_language.get(post.language, []):
-            score = closeness(vector, profile)
-            if score >= profile.floor and score > best_score:
-                best, best_score = slug, score
-        target = best or shelves.get(post.language)
-        if target is None:
-            more_misc.append(post.id)
-        else:
-            added.setdefault(target, []).append(post.id)
+    scorers: dict[str, _LanguageScorer] = {}
+    for batch in _batches(new, BATCH_POSTS):
+        for language, posts in _by_language(batch).items():
+            if language not in scorers:
+                scorers[language] = _LanguageScorer(by_language.get(language, []),
+                                                    weights(language))
+            for post, best in zip(posts, scorers[language].best(posts), strict=True):
+                target = best or shelves.get(post.language)
+                if target is None:
+                    more_misc.append(post.id)
+                else:
+                    added.setdefault(target, []).append(post.id)
     out = [replace(t, post_uids=t.post_uids + tuple(added.get(t.slug, ()))) for t in topics]
     return out, [*misc, *more_misc]
+
+
+BATCH_POSTS = 2000  # posts scored at once: memory follows the batch, not the history
+
+
+def _batches(posts: Iterable[NewPost], size: int) -> Iterator[list[NewPost]]:
+    batch: list[NewPost] = []
+    for post in posts:
+        batch.append(post)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _by_language(posts: Sequence[NewPost]) -> dict[str, list[NewPost]]:
+    grouped: dict[str, list[NewPost]] = {}
+    for post in posts:
+        grouped.setdefault(post.language, []).append(post)
+    return grouped
+
+
+class _LanguageScorer:
+    """A language's profiles as one matrix: a batch of posts scored in one product."""
+
+    def __init__(self, profiles: Sequence[tuple[str, TopicProfile]],
+                 weights: Mapping[str, float]) -> None:
+        self.slugs = [slug for slug, _ in profiles]
+        self.weights = weights
+        self.column = {t: i for i, t in enumerate(sorted(
+            {t for _, p in profiles for t in p.terms}))}
+        rows = np.zeros((len(profiles), len(self.column)))
+        for r, (_, p) in enumerate(profiles):
+            norm = math.sqrt(sum(w * w for w in p.terms.values()))
+            if norm > 0:
+                for t, w in p.terms.items():
+                    rows[r, self.column[t]] = w / norm
+        self.profiles = rows.T  # columns: profiles
+        self.floors = np.array([p.floor for _, p in profiles])
+
+    def best(self, posts: Sequence[NewPost]) -> list[str | None]:
+        """Return the slug each post joins (closest profile reaching its floor), or None."""
+        if not self.slugs:
+            return [None] * len(posts)
+        data: list[float] = []
+        indices: list[int] = []
+        indptr = [0]
+        for post in posts:
+            words = post.words
+            counts = Counter(words)
+            counts.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+            vector = {t: (1.0 + math.log(c)) * self.weights[t] for t, c in counts.items()
+                      if t in self.weights}
+            norm = math.sqrt(sum(v * v for v in vector.values()))
+            if norm > 0:
+                for t, v in vector.items():
+                    col = self.column.get(t)
+                    if col is not None:
+                        indices.append(col)
+                        data.append(v / norm)
+            indptr.append(len(data))
+        matrix = sparse.csr_matrix((data, indices, indptr),
+                                   shape=(len(posts), len(self.column)))
+        scores = np.asarray(matrix @ self.profiles)
+        scores = np.where(scores >= self.floors, scores, -np.inf)
+        best = np.argmax(scores, axis=1)  # the first of equals: sorted slug order
+        return [self.slugs[int(b)] if np.isfinite(scores[i, b]) and scores[i, b] > -1.0
+                else None for i, b in enumerate(best)]
 
 
 def without(topics: Sequence[Topic], misc: Sequence[str], gone: set[str],
