@@ -173,19 +173,12 @@ class _LanguageScorer:
         data: list[float] = []
         indices: list[int] = []
         indptr = [0]
-        for post in posts:
-            words = post.words
-            counts = Counter(words)
-            counts.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
-            vector = {t: (1.0 + math.log(c)) * self.weights[t] for t, c in counts.items()
-                      if t in self.weights}
-            norm = math.sqrt(sum(v * v for v in vector.values()))
-            if norm > 0:
-                for t, v in vector.items():
-                    col = self.column.get(t)
-                    if col is not None:
-                        indices.append(col)
-                        data.append(v / norm)
+        for post in posts:  # normalised over every weighted term, as closeness reads it
+            for t, v in term_vector(post.words, self.weights).items():
+                col = self.column.get(t)
+                if col is not None:
+                    indices.append(col)
+                    data.append(v)
             indptr.append(len(data))
         matrix = sparse.csr_matrix((data, indices, indptr),
                                    shape=(len(posts), len(self.column)))
