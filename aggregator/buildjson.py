@@ -10,8 +10,8 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from .health import health_record
-from .models import Blog, BuildReport
+from .health import health_record, steady
+from .models import BuildReport
 from .pages import Site, templates_digest
 from .sitecontent import SiteContent
 
@@ -23,9 +23,6 @@ def pages_key(content: SiteContent) -> str:
     The templates and the code's version are part of it: an upgrade re-renders everything.
     """
     digest = hashlib.sha256(templates_digest().encode())
-    def steady(blog: Blog) -> Blog:  # without what changes at every fetch
-        return replace(blog, last_success=None, consecutive_failures=0, last_error=None)
-
     blogs = [steady(b) for b in content.blogs]
     ledger = content.ledger and replace(content.ledger, rows=tuple(
         replace(row, blog=steady(row.blog)) for row in content.ledger.rows))

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import httpx
 
 from .errors import FetchError
-from .models import Condition, Feed, FeedHealth, FeedReport, FeedState, Post
+from .models import Blog, Condition, Feed, FeedHealth, FeedReport, FeedState, Post
 
 DEAD_AFTER = timedelta(days=30)  # a feed failing this long is marked dead
 # A blog whose newest post is this old is dormant: its feed may be fine, its author is
@@ -34,6 +35,16 @@ def is_dead(state: FeedState, now: datetime) -> bool:
         return False
     since = state.last_success or state.first_seen
     return since is not None and now - since >= DEAD_AFTER
+
+
+def steady(blog: Blog) -> Blog:
+    """Return ``blog`` without what changes at every fetch: what no page shows of it.
+
+    The pages show a failing feed's kind of trouble (:func:`fetch_trouble`), never the
+    error's text, its count of failures or the last success; both the pages key and the
+    unchanged-build check compare blogs through this.
+    """
+    return replace(blog, last_success=None, consecutive_failures=0, last_error=None)
 
 
 def fetch_trouble(state: FeedState) -> str | None:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
 from .diamonds import DiamondSettings
+from .health import steady
 from .models import Blog, Feed
 from .pages import templates_digest
 from .poststore import UNCHANGED_KEY
@@ -50,17 +51,11 @@ class Inputs:
         digest = hashlib.sha256(f"{revision}\n{MODEL_VERSION}\n{CLEAN_VERSION}\n".encode())
         digest.update(templates_digest().encode())
         feeds = [replace(f, line=None) for f in self.feeds]  # moving an entry changes nothing
-        for part in (feeds, _steady(self.blogs), sorted(self.dead), self.today, self.seed,
+        blogs = [steady(b) for b in self.blogs]
+        for part in (feeds, blogs, sorted(self.dead), self.today, self.seed,
                      self.base_url, self.repo_url, self.diamonds):
             digest.update(repr(part).encode() + b"\n")
         return digest.hexdigest()
-
-
-def _steady(blogs: Iterable[Blog]) -> list[Blog]:
-    """Return ``blogs`` without what changes at every fetch (as buildjson.pages_key does)."""
-    # The error's text too: the pages show only its kind (Blog.fetch_trouble).
-    return [replace(b, last_success=None, consecutive_failures=0, last_error=None)
-            for b in blogs]
 
 
 class Meta(Protocol):
