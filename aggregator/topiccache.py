@@ -129,10 +129,14 @@ def _fitted(docs: Sequence[Document], previous: Sequence[StoredTopic], *, seed: 
     topics = [replace(t, post_uids=t.post_uids + tuple(stay.get(t.slug, ())))
               for t in model.topics]
     unplaced = [d for d in older if d.id not in kept]
-    topics, misc = assign_new(topics, model.misc, _new_posts(unplaced, settings),
+    placed, misc = assign_new(topics, model.misc, _new_posts(unplaced, settings),
                               profiles=model.profiles,
                               weights=lambda language: model.vocabulary.get(language, {}),
                               shelves=_shelves(model))
+    rank = {d.id: i for i, d in enumerate(unplaced)}
+    topics = [replace(t, post_uids=_ranked_tail(t.post_uids, len(before.post_uids), rank))
+              for t, before in zip(placed, topics, strict=True)]
+    misc = list(_ranked_tail(tuple(misc), len(model.misc), rank))
     return replace(model, topics=tuple(topics), misc=tuple(misc),
                    duplicates={k: tuple(v) for k, v in duplicates.items()})
 
@@ -141,11 +145,31 @@ def _new_posts(docs: Sequence[Document], settings: TopicSettings) -> Iterator[Ne
     """Yield ``docs`` as assign.py reads them: language and the model's words.
 
     One at a time: a post's words as strings take about 15 KB, so the 80,000 older posts
-    of a first fit over a long history, held at once, took a gigabyte.
+    of a first fit over a long history, held at once, took a gigabyte. And a blog at a
+    time: a blog's posts are cleaned together (the lines it repeats are dropped) and vote
+    together on the language of those too short to tell, and neither looks past the blog
+    (topics._clean_all, topics._languages), so cleaning them blog by blog gives what
+    cleaning them all at once gives, holding one blog's texts, not the history's (#14).
+    The posts come out blog by blog, the blogs in the order of their first post in
+    ``docs``: :func:`_ranked_tail` puts them back in ``docs``' order once placed.
     """
-    texts = _clean_all(docs, settings.max_words)
-    for d, text, language in zip(docs, texts, _languages(docs, texts), strict=True):
-        yield NewPost(id=d.id, language=language, words=tuple(analyzer(language)(text)))
+    blogs: dict[str, list[Document]] = {}
+    for d in docs:
+        blogs.setdefault(d.group, []).append(d)  # "": the posts of no blog, as one
+    for blog in blogs.values():
+        texts = _clean_all(blog, settings.max_words)
+        for d, text, language in zip(blog, texts, _languages(blog, texts), strict=True):
+            yield NewPost(id=d.id, language=language, words=tuple(analyzer(language)(text)))
+
+
+def _ranked_tail(uids: tuple[str, ...], start: int,
+                 rank: Mapping[str, int]) -> tuple[str, ...]:
+    """Return ``uids`` with those from ``start`` on (the ones just placed) in ``rank`` order.
+
+    :func:`_new_posts` yields a blog at a time; a topic lists its posts in the order they
+    were given, as when they were placed all at once.
+    """
+    return uids[:start] + tuple(sorted(uids[start:], key=rank.__getitem__))
 
 
 def _shelves(model: TopicModel) -> dict[str, str]:
@@ -161,7 +185,8 @@ def _assigned(docs: Sequence[Document], stored: TopicModel, *, today: date,
              | {u for copies in stored.duplicates.values() for u in copies})
     present = {d.id for d in docs}
     new = [d for d in docs if d.id not in known]
-    posts = list(_new_posts(new, settings))  # a day's new posts: few
+    rank = {d.id: i for i, d in enumerate(new)}
+    posts = sorted(_new_posts(new, settings), key=lambda p: rank[p.id])  # a day's: few
     shelves = _shelves(stored)
     seen = set(stored.vocabulary) | set(shelves)
     if not stored.profiles or refit_due(stored.fit, today=today, new_posts=len(new),
