@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -53,12 +53,16 @@ def clean_html(markup: str, *, base: str | None = None,
     ``drop`` holds lines (:func:`aggregator.litter.line_key`) to remove as well: those
     the feed repeats in most of its posts (:func:`aggregator.litter.feed_repeats`).
     """
+    return declutter(_sanitised(markup, base), drop=drop)
+
+
+def _sanitised(markup: str, base: str | None) -> str:
+    """Return clean_html's allow-listed ``markup``, before its litter is cleared."""
     markup = _paragraphs(bound_markup(markup))
     try:
-        safe = _nh3_clean(markup, ("rewrite_with_base", base) if base else None)
+        return _nh3_clean(markup, ("rewrite_with_base", base) if base else None)
     except ValueError:  # a base the URL parser refuses: drop relative links instead
-        safe = _nh3_clean(markup, "deny")
-    return declutter(safe, drop=drop)
+        return _nh3_clean(markup, "deny")
 
 
 # Block elements the allow-list removes: their text would run into the next block's
@@ -186,12 +190,55 @@ def _excerpts(markup: str, max_chars: int, base: str | None, drop: frozenset[str
     # an excerpt: sanitise a head of the markup (the allow-list parser drops a tag cut in
     # half), and the whole only if that head held too little text.
     head = markup[: max_chars * _HEAD_PER_CHAR]
-    safe = clean_html(head, base=base, drop=drop)
-    cut = _truncate(safe, max_chars, complete=len(head) == len(markup))
-    if cut is None:  # clean_html reads no more than MAX_MARKUP_CHARS of it
-        safe = clean_html(markup, base=base, drop=drop)
-        cut = _truncate(safe, max_chars, complete=True)
-    return excerpt(html_to_text(safe), max_chars=plain_chars), clean_html(cut or "").strip()
+    found = _excerpts_of(head, max_chars, base, drop, plain_chars,
+                         complete=len(head) == len(markup))
+    if found is None:  # clean_html reads no more than MAX_MARKUP_CHARS of it
+        found = _excerpts_of(markup, max_chars, base, drop, plain_chars, complete=True)
+    assert found is not None  # the whole markup is complete: its cut is never None
+    plain, cut = found
+    return plain, clean_html(cut or "").strip()
+
+
+_FIRST_LOOK = 4  # characters of decluttered markup per character of plain excerpt, at first
+
+
+def _excerpts_of(markup: str, max_chars: int, base: str | None, drop: frozenset[str],
+                 plain_chars: int, *, complete: bool) -> tuple[str, str] | None:
+    """Return the plain excerpt and the cut HTML of clean_html(markup), None if cut short.
+
+    The same as reading the whole of clean_html's output, but the litter pass (most of
+    the cost, #14) stops once what it gave settles both: the cut stopped within it, and
+    the text the plain excerpt reads lies in the whole lines before its last (each piece
+    of :func:`_decluttered` ends a line, and later ones never change earlier ones).
+    """
+    pieces: list[str] = []
+    size, look_at = 0, plain_chars * _FIRST_LOOK
+    for piece in _decluttered(_sanitised(markup, base), drop):
+        pieces.append(piece)
+        size += len(piece)
+        if size < look_at:
+            continue
+        look_at = size * 2  # the looks cost at most twice the reading
+        read = "".join(pieces)
+        cut, stopped = _cut(read, max_chars)
+        if not stopped:
+            continue
+        text = html_to_text(read)
+        settled = text.rpartition("\n")[0]  # the last line may go on in the next piece
+        # excerpt() reads the first 3 * plain_chars of the text, and all of it only when
+        # those are mostly spaces: a lower bound of their length once flattened says not.
+        if (len(settled) > plain_chars * 3
+                and len(_SPACE.sub("", text[: plain_chars * 3])) > 2 * plain_chars):
+            return excerpt(text, max_chars=plain_chars), cut
+    safe = "".join(pieces)
+    whole = _truncate(safe, max_chars, complete=complete)
+    if whole is None:
+        return None
+    return excerpt(html_to_text(safe), max_chars=plain_chars), whole
+
+
+# What excerpt() may remove or merge when it flattens a text: every other character stays.
+_SPACE = re.compile(r"[\s\u200b]+")
 
 
 _REPEAT_HEAD = 3_000  # characters of a post's markup read for the lines its feed repeats
@@ -225,12 +272,24 @@ def _truncate(safe: str, max_chars: int, *, complete: bool = False) -> str | Non
     None if ``safe`` ran out before the budget and is not ``complete`` (a cut head).
     ``safe`` is clean_html's output, so its tags are re-emitted as they are.
     """
+    cut, stopped = _cut(safe, max_chars)
+    return cut if stopped or complete else None
+
+
+def _cut(safe: str, max_chars: int) -> tuple[str, bool]:
+    """Return :func:`_truncate`'s cut of ``safe``, and whether it stopped before the end.
+
+    A cut that stopped read nothing after where it stopped: the same markup followed by
+    more gives the same cut.
+    """
     used = 0
     out: list[str] = []
     open_tags: list[str] = []
+    stopped = False
     for kind, value, source in markup_events(safe):  # stopped once the budget is spent
         if kind == "start":
             if value in _BLOCK and used >= max_chars * 0.8:
+                stopped = True
                 break  # do not start a new paragraph for a few words
             out.append(source)
             if value not in _VOID:
@@ -255,11 +314,9 @@ def _truncate(safe: str, max_chars: int, *, complete: bool = False) -> str | Non
             if not cut and out and not out[-1].startswith("<"):
                 out[-1] = out[-1].rstrip()
             out.append(html.escape(cut.rstrip(" ,;:-–—."), quote=False) + "…")
+            stopped = True
             break
-    else:
-        if not complete:
-            return None
-    return "".join(out) + "".join(f"</{t}>" for t in reversed(open_tags))
+    return "".join(out) + "".join(f"</{t}>" for t in reversed(open_tags)), stopped
 
 
 @dataclass(slots=True)
@@ -284,13 +341,36 @@ def declutter(safe: str, *, drop: frozenset[str] = frozenset()) -> str:
     parameters leave every kept link. Lines (between ``<br>`` or blocks) that are litter
     or in ``drop`` are removed, then every block left with nothing visible.
     """
-    if not safe:
-        return safe
-    return _serialise(_lines(_declutter(_tree(safe), drop), drop))
+    return "".join(_decluttered(safe, drop))
 
 
-def _tree(safe: str) -> list[_Node | str]:
-    """Return the nodes of well-formed ``safe`` HTML (clean_html's output)."""
+def _decluttered(safe: str, drop: frozenset[str]) -> Iterator[str]:
+    """Yield :func:`declutter`'s output in pieces, in order, each ending a line or a block.
+
+    Each top-level element is decided alone and the kept lines are joined as they come,
+    so what follows never changes a piece given: an excerpt reads only the pieces it
+    needs, not the whole head of a long post (#14).
+    """
+    line: list[_Node | str] = []  # the top-level line read so far: its inline nodes
+    after_line = False  # a kept line came last: the next one kept starts with a <br>
+    for node in _top_nodes(safe):
+        for kept in _declutter([node], drop):
+            if isinstance(kept, _Node) and (kept.tag == "br" or kept.tag in _BLOCK):
+                if _worth_a_line(line, drop):  # as _lines does, one line at a time
+                    yield _serialise([_BR, *line] if after_line else line)
+                    after_line = True
+                line = []
+                if kept.tag != "br":
+                    yield _serialise([kept])
+                    after_line = False
+            else:
+                line.append(kept)
+    if _worth_a_line(line, drop):
+        yield _serialise([_BR, *line] if after_line else line)
+
+
+def _top_nodes(safe: str) -> Iterator[_Node | str]:
+    """Yield the top-level nodes of well-formed ``safe`` HTML (clean_html's), each whole."""
     root = _Node("", "")
     stack = [root]
     for kind, value, source in markup_events(safe):
@@ -306,7 +386,10 @@ def _tree(safe: str) -> list[_Node | str]:
                 if stack[depth].tag == value:
                     del stack[depth:]
                     break
-    return root.children
+        if len(stack) == 1 and root.children:  # nothing open: what was read is whole
+            yield from root.children
+            root.children.clear()
+    yield from root.children  # an element left open at the end
 
 
 def _serialise(nodes: list[_Node | str]) -> str:
