@@ -187,9 +187,11 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
         feed_urls = [f.url for f in config.feeds]
         from .topiccache import cached_topics, text_window  # imported during the fetch
         # The topic model reads each post's topic text, cleaned when it was read: the
-        # texts themselves are loaded only for posts stored without one.
+        # texts themselves are loaded only for posts stored without one, and the topic
+        # texts are read from the store as the topic stage needs them (a window or a blog
+        # at a time), never all held: 1.5 KB a post, 150 MB at 100,000 posts (#14).
         posts = apply_feed_rules(store, config.feeds, store.posts(
-            feed_urls, text_chars=POST_TEXT_CHARS, text_if_unclean=True))
+            feed_urls, text_chars=POST_TEXT_CHARS, text_if_unclean=True, topic_words=False))
         posts = clean_topic_texts(store, posts)
         language_of = {b.url: b.language for b in blogs}
 
@@ -288,7 +290,7 @@ def clean_topic_texts(store: Store, posts: list[Post]) -> list[Post]:
     the text window) has nothing to clean: the model places it by its title.
     """
     by_feed: dict[str, list[Post]] = {}
-    for post in posts:
+    for post in posts:  # read with text_if_unclean: a post has its text only if unclean
         if post.topic_text is None and post.text:
             by_feed.setdefault(post.feed_url, []).append(post)
     if not by_feed:

@@ -102,6 +102,19 @@ class DerivedTables(StoreBase):
         with self.transaction() as db:
             put_topic_texts(db, texts.items())
 
+    def topic_words(self, uids: Iterable[str]) -> dict[str, str]:
+        """Return the stored topic texts of ``uids`` that the model reads (uid -> words).
+
+        The ``topic_text`` :meth:`iter_posts` gives: cleaned by this version, or by any
+        for a post without its text (nothing to clean it from again). The topic stage asks
+        for them a window or a blog at a time, so that a build never holds the words of
+        the whole history (#14).
+        """
+        return dict(self._db.execute(
+            "SELECT t.uid, t.words FROM topic_texts t JOIN posts p ON p.uid = t.uid "
+            "WHERE t.uid IN (SELECT value FROM json_each(?)) "
+            "AND (t.version = ? OR p.text = '')", (json.dumps(list(uids)), CLEAN_VERSION)))
+
     # -- topics ----------------------------------------------------------------------
 
     def topics(self) -> list[StoredTopic]:

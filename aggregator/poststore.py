@@ -133,7 +133,8 @@ class PostsTable(StoreBase):
         return new
 
     def posts(self, feed_urls: Iterable[str] | None = None, *,
-              text_chars: int | None = None, text_if_unclean: bool = False) -> list[Post]:
+              text_chars: int | None = None, text_if_unclean: bool = False,
+              topic_words: bool = True) -> list[Post]:
         """Return the stored posts (of ``feed_urls`` if given), newest first.
 
         ``text_chars`` loads only the start of each text (a build of thousands of posts
@@ -145,19 +146,21 @@ class PostsTable(StoreBase):
         without its text (restored from the published state, #16) keeps the words it
         has, whoever cleaned them; read whole, its text is then those words, so
         feeds.yaml's keyword rules still have them to match. A post past the text window
-        has neither (:meth:`retire_texts`).
+        has neither (:meth:`retire_texts`). Without ``topic_words`` every ``topic_text``
+        is None (the build asks for them as the topic stage needs them: :meth:`topic_words`).
         """
         return list(self.iter_posts(feed_urls, text_chars=text_chars,
-                                    text_if_unclean=text_if_unclean))
+                                    text_if_unclean=text_if_unclean, topic_words=topic_words))
 
     def iter_posts(self, feed_urls: Iterable[str] | None = None, *,
-                   text_chars: int | None = None,
-                   text_if_unclean: bool = False) -> Iterator[Post]:
+                   text_chars: int | None = None, text_if_unclean: bool = False,
+                   topic_words: bool = True) -> Iterator[Post]:
         """Yield the posts :meth:`posts` returns, one at a time, read as they are used."""
         words = "CASE WHEN t.version = ? OR p.text = '' THEN t.words END"
         text = ("CASE WHEN p.text = '' THEN COALESCE(t.words, '') ELSE p.text END"
                 if text_chars is None else f"substr(p.text, 1, {int(text_chars)})")
-        args: list[str] = [CLEAN_VERSION]  # the topic_text column comes first
+        # The topic_text column comes first.
+        args: list[str] = [CLEAN_VERSION] if topic_words else []
         if text_if_unclean:
             text = f"CASE WHEN ({words}) IS NULL THEN {text} ELSE '' END"
             args.append(CLEAN_VERSION)
@@ -168,7 +171,7 @@ class PostsTable(StoreBase):
             where = "WHERE p.feed_url IN (SELECT value FROM json_each(?))"
             args.append(json.dumps(list(feed_urls)))
         rows = self._db.execute(
-            f"SELECT {words} AS topic_text, {columns} FROM posts p "
+            f"SELECT {words if topic_words else 'NULL'} AS topic_text, {columns} FROM posts p "
             f"LEFT JOIN topic_texts t ON t.uid = p.uid {where} "
             "ORDER BY p.published DESC, p.uid", args)
         for row in rows:

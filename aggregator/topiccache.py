@@ -5,12 +5,17 @@ stored model when no post changed, puts new posts in the stored topics (assign.p
 a refit is due, and refits on the newest ``TopicSettings.fit_window`` posts only, older
 posts keeping their topic. The model itself is found by :mod:`aggregator.topics` (pure:
 documents in, a model out) and kept by the store (:mod:`aggregator.derived`).
+
+Its memory does not grow with the history: a Document may come without its cleaned words
+(``clean`` None), which are then read from the store (``topic_words``) as they are needed:
+the window's posts for a fit, the older ones a blog at a time as they are placed, the
+fingerprint's a chunk at a time.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Protocol
@@ -44,13 +49,43 @@ def text_window(settings: TopicSettings = DEFAULT_SETTINGS,
                       days=max(diamonds.window_days, *diamonds.wider_windows))
 
 
-def fingerprint(docs: Sequence[Document], settings: TopicSettings = DEFAULT_SETTINGS) -> str:
-    """Return a digest of everything the topics depend on: the posts and the model."""
+# uids -> the stored cleaned words of those that have them (derived.topic_words)
+WordLookup = Callable[[Sequence[str]], Mapping[str, str]]
+LOOKUP_CHUNK = 5000  # posts whose words the fingerprint reads at once
+
+
+def _no_words(uids: Sequence[str]) -> Mapping[str, str]:
+    return {}
+
+
+def with_words(docs: Sequence[Document], words: WordLookup) -> list[Document]:
+    """Return ``docs``, those without their cleaned words given the ones ``words`` keeps.
+
+    A Document without them (``clean`` None) that the store has none for either is
+    cleaned from its title and text, as before.
+    """
+    missing = [d.id for d in docs if d.clean is None]
+    found = words(missing) if missing else {}
+    if not found:
+        return list(docs)
+    return [replace(d, clean=found[d.id]) if d.clean is None and d.id in found else d
+            for d in docs]
+
+
+def fingerprint(docs: Sequence[Document], settings: TopicSettings = DEFAULT_SETTINGS,
+                words: WordLookup = _no_words) -> str:
+    """Return a digest of everything the topics depend on: the posts and the model.
+
+    A post's cleaned words count whether the Document holds them or ``words`` has them
+    (read a chunk at a time): the same posts give the same digest either way.
+    """
     digest = hashlib.sha256(f"{MODEL_VERSION}\n{settings!r}\n".encode())
-    for d in sorted(docs, key=lambda d: d.id):
-        when = d.published.isoformat() if d.published else ""
-        digest.update(f"{d.id}\t{d.group}\t{d.language}\t{when}\t".encode())
-        digest.update(hashlib.sha1(f"{d.title}\n{d.text}\n{d.clean}".encode()).digest())
+    ordered = sorted(docs, key=lambda d: d.id)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        for d in with_words(ordered[start:start + LOOKUP_CHUNK], words):
+            when = d.published.isoformat() if d.published else ""
+            digest.update(f"{d.id}\t{d.group}\t{d.language}\t{when}\t".encode())
+            digest.update(hashlib.sha1(f"{d.title}\n{d.text}\n{d.clean}".encode()).digest())
     return digest.hexdigest()
 
 
@@ -60,6 +95,7 @@ class TopicState(Protocol):
     def topics(self) -> list[StoredTopic]: ...
     def topic_model(self) -> tuple[TopicModel, str] | None: ...
     def save_topic_model(self, model: TopicModel, fingerprint: str) -> None: ...
+    def topic_words(self, uids: Sequence[str]) -> Mapping[str, str]: ...
 
 
 def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TOPIC_SEED,
@@ -76,19 +112,21 @@ def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TO
     this way have no related reading, and are not checked for cross-posts, until the next
     fit.
     """
-    key = fingerprint(docs, settings)
+    key = fingerprint(docs, settings, store.topic_words)
     found = store.topic_model()
     stored = found[0] if found is not None else None
     if found is not None and found[1] == key:
         return found[0], "reused"
     how = "fitted"
     model = _assigned(docs, stored, today=today, policy=policy or RefitPolicy(),
-                      settings=settings) if stored is not None and today is not None else None
+                      settings=settings, words=store.topic_words,
+                      ) if stored is not None and today is not None else None
     if model is not None:
         how = "assigned"
     else:
         model = _fitted(docs, store.topics(), seed=seed, settings=settings,
-                        copies=stored.duplicates if stored is not None else {})
+                        copies=stored.duplicates if stored is not None else {},
+                        words=store.topic_words)
         model = replace(model, fit=Fit(day=today, posts=min(len(docs), settings.fit_window))
                         if today else None)
     store.save_topic_model(model, key)
@@ -96,22 +134,26 @@ def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TO
 
 
 def _fitted(docs: Sequence[Document], previous: Sequence[StoredTopic], *, seed: int,
-            settings: TopicSettings,
-            copies: Mapping[str, Sequence[str]] | None = None) -> TopicModel:
+            settings: TopicSettings, copies: Mapping[str, Sequence[str]] | None = None,
+            words: WordLookup = _no_words) -> TopicModel:
     """Fit the topics on the newest ``settings.fit_window`` posts, and place the older ones.
 
     A refit costs what the window holds, not the site's whole history. An older post keeps
     the topic it was in (``previous``) while that topic lives on; otherwise it is put
     where a new post would be (assign.py). An older post that was a cross-post's copy
     (``copies``: kept post -> its copies, as last stored) stays one. Only the window's
-    posts get related reading and are checked for new cross-posts.
+    posts get related reading and are checked for new cross-posts. ``words``: the stored
+    cleaned words of Documents that come without them, read for the window's posts when
+    they are fitted, and for the older ones a blog at a time as they are placed.
     """
     if len(docs) <= settings.fit_window:
-        return clustering.find_topics(docs, seed=seed, previous=previous, settings=settings)
+        return clustering.find_topics(with_words(docs, words), seed=seed, previous=previous,
+                                      settings=settings)
     oldest = datetime.min.replace(tzinfo=UTC)
     ranked = sorted(docs, key=lambda d: (d.published or oldest, d.id), reverse=True)
-    recent, older = ranked[:settings.fit_window], ranked[settings.fit_window:]
+    recent, older = with_words(ranked[:settings.fit_window], words), ranked[settings.fit_window:]
     model = clustering.find_topics(recent, seed=seed, previous=previous, settings=settings)
+    del recent, ranked  # the window's words go before the older posts' are read
     present = {d.id for d in docs}
     original = {copy: kept for kept, copied in (copies or {}).items() if kept in present
                 for copy in copied}
@@ -129,7 +171,7 @@ def _fitted(docs: Sequence[Document], previous: Sequence[StoredTopic], *, seed: 
     topics = [replace(t, post_uids=t.post_uids + tuple(stay.get(t.slug, ())))
               for t in model.topics]
     unplaced = [d for d in older if d.id not in kept]
-    placed, misc = assign_new(topics, model.misc, _new_posts(unplaced, settings),
+    placed, misc = assign_new(topics, model.misc, _new_posts(unplaced, settings, words),
                               profiles=model.profiles,
                               weights=lambda language: model.vocabulary.get(language, {}),
                               shelves=_shelves(model))
@@ -141,7 +183,8 @@ def _fitted(docs: Sequence[Document], previous: Sequence[StoredTopic], *, seed: 
                    duplicates={k: tuple(v) for k, v in duplicates.items()})
 
 
-def _new_posts(docs: Sequence[Document], settings: TopicSettings) -> Iterator[NewPost]:
+def _new_posts(docs: Sequence[Document], settings: TopicSettings,
+               words: WordLookup = _no_words) -> Iterator[NewPost]:
     """Yield ``docs`` as assign.py reads them: language and the model's words.
 
     One at a time: a post's words as strings take about 15 KB, so the 80,000 older posts
@@ -151,12 +194,14 @@ def _new_posts(docs: Sequence[Document], settings: TopicSettings) -> Iterator[Ne
     (topics._clean_all, topics._languages), so cleaning them blog by blog gives what
     cleaning them all at once gives, holding one blog's texts, not the history's (#14).
     The posts come out blog by blog, the blogs in the order of their first post in
-    ``docs``: :func:`_ranked_tail` puts them back in ``docs``' order once placed.
+    ``docs``: :func:`_ranked_tail` puts them back in ``docs``' order once placed. A
+    blog's stored words (``words``) are read when its turn comes.
     """
     blogs: dict[str, list[Document]] = {}
     for d in docs:
         blogs.setdefault(d.group, []).append(d)  # "": the posts of no blog, as one
-    for blog in blogs.values():
+    for group in blogs.values():
+        blog = with_words(group, words)
         texts = _clean_all(blog, settings.max_words)
         for d, text, language in zip(blog, texts, _languages(blog, texts), strict=True):
             yield NewPost(id=d.id, language=language, words=tuple(analyzer(language)(text)))
@@ -179,14 +224,15 @@ def _shelves(model: TopicModel) -> dict[str, str]:
 
 
 def _assigned(docs: Sequence[Document], stored: TopicModel, *, today: date,
-              policy: RefitPolicy, settings: TopicSettings) -> TopicModel | None:
+              policy: RefitPolicy, settings: TopicSettings,
+              words: WordLookup = _no_words) -> TopicModel | None:
     """Return ``stored`` with ``docs``' new posts in and removed ones out; None: refit."""
     known = ({u for t in stored.topics for u in t.post_uids} | set(stored.misc)
              | {u for copies in stored.duplicates.values() for u in copies})
     present = {d.id for d in docs}
     new = [d for d in docs if d.id not in known]
     rank = {d.id: i for i, d in enumerate(new)}
-    posts = sorted(_new_posts(new, settings), key=lambda p: rank[p.id])  # a day's: few
+    posts = sorted(_new_posts(new, settings, words), key=lambda p: rank[p.id])  # a day's: few
     shelves = _shelves(stored)
     seen = set(stored.vocabulary) | set(shelves)
     if not stored.profiles or refit_due(stored.fit, today=today, new_posts=len(new),

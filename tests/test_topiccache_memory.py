@@ -1,21 +1,29 @@
 """A first fit over a long history places the older posts a blog at a time (#14).
 
 The older posts are cleaned and their language told one blog at a time, as they are
-placed, not all before the first is placed; the topics come out exactly as when they
-were all cleaned at once.
+placed, not all before the first is placed, and their cleaned words are read from the
+state then, not held by the build; the topics come out exactly as when they were all
+cleaned at once, or all held.
 """
 
 from __future__ import annotations
 
 import random
 import tracemalloc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from aggregator import topiccache
 from aggregator.assign import NewPost
+from aggregator.config import load_config
+from aggregator.models import Post
+from aggregator.parse import parse_feed
+from aggregator.store import Store
 from aggregator.termspace import analyzer
 from aggregator.topics import Document, TopicSettings, _clean_all, _languages
+
+from .fakes import feeds_yaml, subject_blogs
 
 START = datetime(2024, 1, 1, 8, tzinfo=UTC)
 SUBJECTS = {
@@ -72,8 +80,10 @@ def history(blogs: int = 60, posts: int = 3000, seed: int = 4) -> list[Document]
     return docs
 
 
-def _all_at_once(docs: Sequence[Document], settings: TopicSettings) -> Iterator[NewPost]:
+def _all_at_once(docs: Sequence[Document], settings: TopicSettings,
+                 words: topiccache.WordLookup = lambda uids: {}) -> Iterator[NewPost]:
     """Yield the NewPosts as before #14's change: every text cleaned before the first."""
+    docs = topiccache.with_words(docs, words)
     texts = _clean_all(docs, settings.max_words)
     for d, text, language in zip(docs, texts, _languages(docs, texts), strict=True):
         yield NewPost(id=d.id, language=language, words=tuple(analyzer(language)(text)))
@@ -116,3 +126,45 @@ def test_older_posts_are_placed_before_the_others_are_cleaned() -> None:
     assert first.id == unclean[0].id
     # One blog's cleaned texts (~30 posts of 3,000), not the history's.
     assert held < everything / 5, (held, everything)
+
+
+def _stored_history(path: Path) -> Store:
+    """Return a state holding nine blogs' feeds, read by the parser and stored as builds do."""
+    end = datetime(2026, 11, 19, 12, tzinfo=UTC)
+    blogs = {f"https://blogs.example{at}": feed for at, feed in subject_blogs(end, n=30).items()}
+    config = path.parent / "feeds.yaml"
+    config.write_text(feeds_yaml(list(blogs)))
+    store = Store(path)
+    store.sync_feeds(load_config(str(config)).feeds, end - timedelta(days=60))
+    for url, feed in blogs.items():
+        parsed = parse_feed(feed.rss(), feed_url=url, now=end)
+        store.record_success(url, now=end, status=200, etag=None, last_modified=None,
+                             title=parsed.title, posts=parsed.posts)
+    return store
+
+
+def _documents(posts: Sequence[Post]) -> list[Document]:
+    return [Document(id=p.uid, text=p.excerpt, title=p.title, clean=p.topic_text,
+                     group=p.feed_url, language=p.language, published=p.published)
+            for p in posts]
+
+
+def test_the_older_posts_words_are_read_from_the_state_as_they_are_placed(tmp_path) -> None:
+    store = _stored_history(tmp_path / "state.db")
+    held = _documents(store.posts(text_if_unclean=True))  # each post with its words
+    lean = _documents(store.posts(text_if_unclean=True, topic_words=False))
+    assert len(lean) == 270 and all(d.clean is None for d in lean)
+    asked: list[int] = []
+
+    def words(uids: Sequence[str]) -> Mapping[str, str]:
+        asked.append(len(uids))
+        return store.topic_words(uids)
+
+    settings = TopicSettings(fit_window=90)
+    model = topiccache._fitted(lean, (), seed=0, settings=settings, words=words)
+    assert model == topiccache._fitted(held, (), seed=0, settings=settings)
+    assert len(model.topics) >= 2
+    # The window's words once, then one blog's (30 posts, 20 past the window) at a time.
+    assert asked[0] == 90 and max(asked[1:]) <= 30
+    assert topiccache.fingerprint(lean, settings, store.topic_words) == \
+        topiccache.fingerprint(held, settings)
