@@ -10,6 +10,8 @@ topics are passed in, so the same input always gives the same topics. The steps:
                              centred on its blog (termspace.blog_voice)
     | LSA + L2 normalise
     | consensus k-means   -> k from the data, tiny or loose clusters into "misc" (consensus.py)
+    | catch-alls split    -> a topic over 30% with structure, or any topic that is two
+                             subjects (consensus.split_large, split_mixtures)
     | >= 3 blogs a topic  -> a cluster of fewer blogs is dissolved (_shared_by_blogs)
     | nearest neighbours  -> cross-posts (near-identical text on two blogs), related reading
                              (similar.py)
@@ -42,7 +44,7 @@ from .assign import (
     floor_of,
     term_vector,
 )
-from .consensus import consensus, gap, split_large
+from .consensus import consensus, gap, split_large, split_mixtures
 from .models import MISC_SLUG, StoredTopic, Topic, TopicModel, TopicProfile
 from .similar import find_copies, neighbour_cosines, neighbours, related_posts
 from .slugs import slugify, unique_slug
@@ -228,6 +230,7 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
                              max_share=settings.max_topic_share, clarity=clarity,
                              separation=gap(vectors, labels, seed=seed,
                                             sample=settings.sample)[0])
+        labels = split_mixtures(vectors, labels, seed=seed, sample=settings.sample)
         labels = _shared_by_blogs(vectors, labels, sources, settings.min_topic_blogs)
     index, similarity = neighbours(vectors, labels, count=settings.related_count + 8)
     cosines = neighbour_cosines(docs, space.plain, index)  # once, for copies and related

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aggregator.consensus import gap, split_large
+from aggregator.consensus import gap, split_large, split_mixtures
 from aggregator.errors import AggregatorError
 from aggregator.models import Post, Topic
 from aggregator.overview import QUIET_AFTER_DAYS, by_newest, preview
@@ -295,6 +295,69 @@ def test_a_large_subject_with_faint_sub_subjects_stays_whole() -> None:
     model = find_topics(docs, seed=1)
     assert sorted(Counter(subject_of[u] for u in t.post_uids).most_common(1)[0][0]
                   for t in model.topics) == ["behaviour", "fractions", "phonics"]
+
+
+def _subjects(seed: int, first: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Return eight subjects, the first of ``first`` posts, the others of 50.
+
+    Subject 7 is a neighbour of subject 5 (the election beside the rest of politics).
+    """
+    rng = np.random.default_rng(seed)
+    vectors, truth = _blobs(rng, [first] + [50] * 7, spread=0.5)
+    five = vectors[truth == 5].mean(axis=0)
+    vectors[truth == 7] += 0.5 * five / np.linalg.norm(five)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True), truth
+
+
+def _same_groups(found: np.ndarray, truth: np.ndarray) -> bool:
+    """Whether ``found`` groups the rows exactly as ``truth`` does (names aside)."""
+    pairs = set(zip(found.tolist(), truth.tolist(), strict=True))
+    return len(pairs) == len(set(found.tolist())) == len(set(truth.tolist()))
+
+
+def test_a_topic_of_two_subjects_is_split_though_it_is_not_large() -> None:
+    vectors, truth = _subjects(6)
+    # Subjects 6 and 7 as one topic of 25% of the posts, beside subject 5.
+    labels = np.where(truth == 7, 6, truth).astype(np.intp)
+    split = split_mixtures(vectors, labels, seed=0, sample=1500)
+    assert _same_groups(split, truth)
+
+
+def test_a_subject_with_sub_subjects_stays_one_topic() -> None:
+    vectors, truth = _subjects(7, first=120)
+    # Subject 0 as two sub-subjects (tennis and football), each the size of a subject:
+    # its posts lean two ways, less apart than any two subjects are.
+    rng = np.random.default_rng(8)
+    lean = rng.normal(size=vectors.shape[1]).astype(np.float32)
+    lean *= 0.3 / np.linalg.norm(lean)
+    first = np.flatnonzero(truth == 0)
+    vectors[first[:60]] += lean
+    vectors[first[60:]] -= lean
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = truth.astype(np.intp)
+    assert (split_mixtures(vectors, labels, seed=0, sample=1500) == labels).all()
+
+
+def test_a_few_odd_posts_are_not_cut_off_a_topic() -> None:
+    vectors, truth = _subjects(9, first=110)
+    # Twenty posts of topic 0 much like topic 3: nearer it than the rest of their own
+    # topic, but too few to be a subject here (the smallest topic has 50).
+    odd = np.flatnonzero(truth == 0)[:20]
+    vectors[odd] = 0.3 * vectors[odd] + vectors[truth == 3].mean(axis=0)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = truth.astype(np.intp)
+    assert (split_mixtures(vectors, labels, seed=0, sample=1500) == labels).all()
+
+
+def test_splitting_mixtures_keeps_misc_and_needs_two_topics() -> None:
+    vectors, truth = _subjects(9)
+    labels = np.where(truth >= 6, -1, 0).astype(np.intp)  # one topic of six subjects, misc
+    assert (split_mixtures(vectors, labels, seed=0, sample=1500) == labels).all()
+    labels = np.where(truth == 7, 6, truth).astype(np.intp)
+    labels[truth == 0] = -1
+    split = split_mixtures(vectors, labels, seed=0, sample=1500)
+    assert (split[truth == 0] == -1).all()
+    assert _same_groups(split[truth > 0], truth[truth > 0])
 
 
 # -- Labels --------------------------------------------------------------------------------
