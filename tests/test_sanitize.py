@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import feedparser
+import nh3
+import pytest
 
+from aggregator import sanitize
 from aggregator.sanitize import clean_html, excerpt_html
 
 DANGEROUS = re.compile(
@@ -64,3 +68,24 @@ def test_a_link_whose_address_was_unsafe_keeps_only_its_words() -> None:
                        '<a href="/x">this</a>.</p>', base="https://b.example/p/")
     assert out == ('<p>Get the template or <a href="https://b.example/x" rel="noopener ugc">'
                    "this</a>.</p>")
+
+
+def test_the_sanitiser_is_built_once_for_many_excerpts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building nh3's sanitiser was most of the cost of cleaning a short excerpt (#14)."""
+    built: list[object] = []
+    cleaner = nh3.Cleaner
+
+    def counted(**options: Any) -> nh3.Cleaner:
+        built.append(options.get("url_relative"))
+        return cleaner(**options)
+
+    monkeypatch.setattr(sanitize.nh3, "Cleaner", counted)
+    sanitize._cleaner.cache_clear()
+    try:
+        for i in range(50):
+            assert clean_html(f"<p>Post {i} <a href='/x'>link</a></p>") == (
+                f'<p>Post {i} <a href="/x" rel="noopener ugc">link</a></p>')
+            excerpt_html(f"<p>Post {i} <a href='/x'>link</a></p>", base="https://b.example/p/")
+    finally:
+        sanitize._cleaner.cache_clear()
+    assert built == [None, ("rewrite_with_base", "https://b.example/p/")]
