@@ -230,7 +230,9 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
                              max_share=settings.max_topic_share, clarity=clarity,
                              separation=gap(vectors, labels, seed=seed,
                                             sample=settings.sample)[0])
-        labels = split_mixtures(vectors, labels, seed=seed, sample=settings.sample)
+        labels = _named_pieces(labels, split_mixtures(vectors, labels, seed=seed,
+                                                      sample=settings.sample),
+                               space, sources, language, settings.min_topic_blogs)
         labels = _shared_by_blogs(vectors, labels, sources, settings.min_topic_blogs)
     index, similarity = neighbours(vectors, labels, count=settings.related_count + 8)
     cosines = neighbour_cosines(docs, space.plain, index)  # once, for copies and related
@@ -328,6 +330,31 @@ def _shared_by_blogs(vectors: np.ndarray, labels: np.ndarray, sources: np.ndarra
     near = closeness[np.arange(len(dissolved)), best] > overall
     labels[dissolved[near]] = np.array(kept)[best[near]]
     return labels
+
+
+def _named_pieces(before: np.ndarray, after: np.ndarray, space: TermSpace,
+                  sources: np.ndarray, language: str, min_blogs: int) -> np.ndarray:
+    """Return ``after`` (topics split in two), with each split undone that named no subject.
+
+    A topic is split (consensus.split_mixtures) to give readers two subjects; a piece that
+    fewer than ``min_blogs`` blogs write, or that has no two terms of its own to be named
+    by, is no subject (often the vaguer half of a topic: posts that say little), and would
+    only go to misc. Its topic is then kept whole.
+    """
+    out = after.copy()
+    total = np.asarray(space.tfidf.sum(axis=0)).ravel()
+    for piece in sorted(set(after.tolist()) - set(before.tolist())):
+        rows = np.flatnonzero(after == piece)
+        parent = int(before[rows[0]])
+        kept = np.flatnonzero(after == parent)
+        named = all(
+            len(set(sources[members].tolist())) >= min_blogs
+            and len(_label_terms(space.tfidf, members, space.terms, language, sources=sources,
+                                 min_blogs=min_blogs, total=total)) >= 2
+            for members in (rows, kept))
+        if not named:
+            out[rows] = parent
+    return out
 
 
 def _label_terms(tfidf: sp.csr_matrix, rows: np.ndarray, terms: Sequence[str],

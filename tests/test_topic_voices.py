@@ -15,7 +15,15 @@ from aggregator.errors import AggregatorError
 from aggregator.models import Post, Topic
 from aggregator.overview import QUIET_AFTER_DAYS, by_newest, preview
 from aggregator.parse import parse_feed
-from aggregator.topics import Document, find_topics
+from aggregator.termspace import vectorize
+from aggregator.topics import (
+    Document,
+    TopicSettings,
+    _clean_all,
+    _named_pieces,
+    _sources,
+    find_topics,
+)
 from aggregator.vocabulary import detect_language, language_name, pick_terms
 
 # Sentences of three subjects; every blog below writes on two of them.
@@ -358,6 +366,23 @@ def test_splitting_mixtures_keeps_misc_and_needs_two_topics() -> None:
     split = split_mixtures(vectors, labels, seed=0, sample=1500)
     assert (split[truth == 0] == -1).all()
     assert _same_groups(split[truth > 0], truth[truth > 0])
+
+
+def test_a_split_is_undone_when_a_piece_is_no_subject() -> None:
+    docs, subject_of = voiced_corpus()
+    settings = TopicSettings()
+    sources = _sources(docs)
+    space = vectorize(_clean_all(docs, settings.max_words), "en", settings, 0, sources=sources)
+    assert space is not None
+    subjects = np.array([subject_of[d.id] for d in docs])
+    before = np.where(subjects == "behaviour", 1, 0).astype(np.intp)
+    # Two subjects, each written by four blogs and named by its own words: kept apart.
+    apart = np.where(subjects == "fractions", 2, before).astype(np.intp)
+    assert (_named_pieces(before, apart, space, sources, "en", 3) == apart).all()
+    # A piece that one blog wrote is no subject: the topic stays whole.
+    one_blog = before.copy()
+    one_blog[(subjects == "phonics") & (sources == sources[0])] = 2
+    assert (_named_pieces(before, one_blog, space, sources, "en", 3) == before).all()
 
 
 # -- Labels --------------------------------------------------------------------------------
