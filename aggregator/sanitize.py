@@ -176,10 +176,13 @@ def post_excerpts(summary: str, content: str, *, base: str | None = None,
     intro), or when the summary is the start of the content cut short by the publisher
     ("Professional development on t"): the content then says the same, uncut.
     """
+    other = bool(summary and content and content != summary)
+    # A cut copy first: its own excerpts would be thrown away (#14).
+    if other and _cut_copy(summary, content):
+        return _excerpts(content, max_chars, base, drop, plain_chars)
     plain, markup = _excerpts(summary or content, max_chars, base, drop, plain_chars)
-    if summary and content and content != summary:
-        if not plain or _cut_copy(summary, content):
-            return _excerpts(content, max_chars, base, drop, plain_chars)
+    if other and not plain:
+        return _excerpts(content, max_chars, base, drop, plain_chars)
     return plain, markup
 
 

@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -201,3 +202,24 @@ def test_a_long_post_excerpt_reads_only_its_first_lines(monkeypatch: pytest.Monk
     assert plain.startswith("Paragraph 0:") and html.startswith("<p>Paragraph 0:")
     paragraphs = {line.split(":")[0] for line in looked}
     assert len(paragraphs) <= 15, sorted(paragraphs)
+
+
+def test_a_summary_cut_from_the_content_is_not_excerpted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WordPress's summary is the content's start, cut: its excerpts were made, then
+    thrown away for the content's (#14). Now only the content's are made."""
+    excerpted: list[str] = []
+    excerpts = sanitize._excerpts
+
+    def recorded(markup: str, *args: Any) -> tuple[str, str]:
+        excerpted.append(markup)
+        return excerpts(markup, *args)
+
+    monkeypatch.setattr(sanitize, "_excerpts", recorded)
+    content = "<p>" + "Professional development on teaching reading to older pupils. " * 8 + "</p>"
+    summary = "<p>Professional development on teaching reading to older [&hellip;]</p>"
+    assert sanitize.post_excerpts(summary, content) == reference.post_excerpts(summary, content)
+    assert excerpted == [content]
+    excerpted.clear()
+    own = "<p>A summary of its own, saying what the post is about in other words.</p>"
+    assert sanitize.post_excerpts(own, content) == reference.post_excerpts(own, content)
+    assert excerpted == [own]
