@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 
 import numpy as np
+from lemminflect import getAllLemmas
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from stop_words import LANGUAGE_MAPPING, StopWordError, get_stop_words
 from stopwordsiso import stopwords as iso_stop_words
@@ -179,6 +180,8 @@ def pick_terms(weights: np.ndarray, terms: Sequence[str], language: str,
         if not words or any(w in banned or len(w) < 3 for w in words) or \
                 len(set(words)) < len(words):  # "novels novels": a word, not a pair
             continue
+        if language == "en" and not can_be_noun(words[-1]):  # "enjoy", "hit submit"
+            continue
         term_stems = {_stem(spelling(w)) for w in words}
         if any(a == b or (min(len(a), len(b)) >= 5 and (a.startswith(b) or b.startswith(a)))
                for a in term_stems for b in stems):
@@ -186,6 +189,21 @@ def pick_terms(weights: np.ndarray, terms: Sequence[str], language: str,
         chosen.append(" ".join(words))
         stems |= term_stems
     return chosen
+
+
+@cache
+def can_be_noun(word: str) -> bool:
+    """Whether an English word can be a noun, as a label's last word must be.
+
+    A label names a subject, and English names subjects with nouns: a word the lexicon
+    (lemminflect's) knows only as a verb, an adjective or an adverb ("enjoy", "forget",
+    "worst") says what a post does, not what it is about. A verb's -ing form is its noun
+    too, the gerund ("reasoning", "safeguarding", "tutoring"), and a word the lexicon does
+    not know (a name, a new coinage: "Blair", "microscale") may name a subject.
+    """
+    readings = getAllLemmas(word)
+    return (not readings or "NOUN" in readings or "PROPN" in readings
+            or (word.endswith("ing") and "VERB" in readings))
 
 
 def display_case(term: str, texts: Iterable[str]) -> str:

@@ -400,9 +400,21 @@ def test_a_word_and_its_plural_are_one_label_term() -> None:
 
 
 def test_a_word_in_two_spellings_is_one_label_term() -> None:
-    terms = ["practice", "practise", "behaviour", "behavior", "organise", "organize", "tables"]
+    terms = ["practice", "practise", "behaviour", "behavior", "organisation", "organization",
+             "tables"]
     assert pick_terms(np.arange(7.0, 0.0, -1.0), terms, "en", 4) == \
-        ["practice", "behaviour", "organise", "tables"]
+        ["practice", "behaviour", "organisation", "tables"]
+
+
+def test_a_label_never_ends_on_a_word_that_cannot_name_a_subject() -> None:
+    # The heaviest terms of a vague topic of real podcasts: verbs and adjectives first.
+    terms = ["enjoy", "forget", "hit submit", "worst", "season", "library shelves", "Blair",
+             "reasoning", "visit"]
+    assert pick_terms(np.arange(9.0, 0.0, -1.0), terms, "en", 4) == \
+        ["season", "library shelves", "Blair", "reasoning"]
+    # Other languages are left as they are: the lexicon is English.
+    assert pick_terms(np.array([2.0, 1.0]), ["forget", "spielt"], "de", 2) == \
+        ["forget", "spielt"]
 
 
 # -- The real feeds of ../shared (52 publishers, 13 languages) ----------------------------
