@@ -100,7 +100,8 @@ class TopicState(Protocol):
 
 def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TOPIC_SEED,
                   today: date | None = None, policy: RefitPolicy | None = None,
-                  settings: TopicSettings = DEFAULT_SETTINGS) -> tuple[TopicModel, str]:
+                  settings: TopicSettings = DEFAULT_SETTINGS,
+                  before_fit: Callable[[], None] | None = None) -> tuple[TopicModel, str]:
     """Return the topics of ``docs``, and how: "reused", "assigned" or "fitted".
 
     When no post was added, removed or changed since the model stored in ``store`` was
@@ -110,7 +111,8 @@ def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TO
     ones taken out: a daily build costs what changed. Otherwise the topics are found
     afresh, matched to the stored ones for their slugs, and stored. New posts assigned
     this way have no related reading, and are not checked for cross-posts, until the next
-    fit.
+    fit. ``before_fit`` is called once a fit is decided, before it runs: the caller may
+    let go of what it need not hold while the fit's memory is at its highest.
     """
     key = fingerprint(docs, settings, store.topic_words)
     found = store.topic_model()
@@ -124,6 +126,8 @@ def cached_topics(docs: Sequence[Document], store: TopicState, *, seed: int = TO
     if model is not None:
         how = "assigned"
     else:
+        if before_fit is not None:
+            before_fit()
         model = _fitted(docs, store.topics(), seed=seed, settings=settings,
                         copies=stored.duplicates if stored is not None else {},
                         words=store.topic_words)

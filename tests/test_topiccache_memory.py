@@ -3,27 +3,34 @@
 The older posts are cleaned and their language told one blog at a time, as they are
 placed, not all before the first is placed, and their cleaned words are read from the
 state then, not held by the build; the topics come out exactly as when they were all
-cleaned at once, or all held.
+cleaned at once, or all held. While the topics are fitted, the build holds no post.
 """
 
 from __future__ import annotations
 
+import gc
 import random
 import tracemalloc
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from aggregator import topiccache
+import pytest
+
+from aggregator import topiccache, topics
 from aggregator.assign import NewPost
 from aggregator.config import load_config
-from aggregator.models import Post
+from aggregator.models import Post, TopicModel
 from aggregator.parse import parse_feed
 from aggregator.store import Store
 from aggregator.termspace import analyzer
+from aggregator.topiccache import cached_topics
 from aggregator.topics import Document, TopicSettings, _clean_all, _languages
 
+from .conftest import FeedServer
 from .fakes import feeds_yaml, subject_blogs
+from .test_build import build, build_json, serve_subjects
 
 START = datetime(2024, 1, 1, 8, tzinfo=UTC)
 SUBJECTS = {
@@ -168,3 +175,36 @@ def test_the_older_posts_words_are_read_from_the_state_as_they_are_placed(tmp_pa
     assert asked[0] == 90 and max(asked[1:]) <= 30
     assert topiccache.fingerprint(lean, settings, store.topic_words) == \
         topiccache.fingerprint(held, settings)
+
+
+def test_a_fit_is_announced_before_it_runs_and_only_then(tmp_path) -> None:
+    store = _stored_history(tmp_path / "state.db")
+    docs = _documents(store.posts(text_if_unclean=True, topic_words=False))
+    calls: list[str] = []
+    day = date(2026, 11, 19)
+    _, how = cached_topics(docs, store, today=day, before_fit=lambda: calls.append("fit"))
+    assert how == "fitted" and calls == ["fit"]
+    _, how = cached_topics(docs, store, today=day, before_fit=lambda: calls.append("fit"))
+    assert how == "reused" and calls == ["fit"]
+    new = [replace(d, id=f"new-{d.id}") for d in docs[:3]]
+    _, how = cached_topics(docs + new, store, today=day + timedelta(days=1),
+                           before_fit=lambda: calls.append("fit"))
+    assert how == "assigned" and calls == ["fit"]
+
+
+def test_a_build_holds_no_post_while_its_topics_are_fitted(
+        tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    urls = serve_subjects(feed_server)
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(urls))
+    real = topics.find_topics
+    seen: list[tuple[int, int]] = []
+
+    def spy(docs: Sequence[Document], **kwargs: object) -> TopicModel:
+        seen.append((len(docs), sum(type(o) is Post for o in gc.get_objects())))
+        return real(docs, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(topics, "find_topics", spy)
+    assert build(tmp_path) == 0
+    assert seen and seen[0][0] == 54  # nine blogs of six posts, all in the fit
+    assert all(alive == 0 for _, alive in seen)  # the Documents are all the fit holds
+    assert build_json(tmp_path)["summary"]["posts"] == 54  # and the pages have them all
