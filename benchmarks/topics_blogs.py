@@ -43,11 +43,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import (
     homogeneity_score,
     mutual_info_score,
     normalized_mutual_info_score,
 )
+from sklearn.preprocessing import normalize
 
 from aggregator.models import MISC_SLUG, TopicModel
 from aggregator.topics import Document, assignments, find_topics
@@ -299,6 +303,15 @@ def figures(model: TopicModel, docs: Sequence[Document], found: Sequence[str],
     )
 
 
+def told_k(docs: Sequence[Document], truth: Sequence[str], seed: int) -> list[str]:
+    """Return the clusters of the usual baseline told k: what plain TF-IDF allows."""
+    texts = [f"{d.title}\n{d.text}" for d in docs]
+    x = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(texts)
+    z = normalize(TruncatedSVD(100, random_state=seed).fit_transform(x))
+    k = len(set(truth))
+    return [str(c) for c in KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(z)]
+
+
 def blog_beyond_subject(found: Sequence[str], owners: Sequence[str],
                         truth: Sequence[str]) -> float:
     """Return I(found; owners | truth) / H(owners | truth) (see Figures.blog_beyond)."""
@@ -366,6 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=1, metavar="N",
                         help="podsearch: also in N-1 shuffled orders of the posts")
     parser.add_argument("--show-topics", action="store_true")
+    parser.add_argument("--told-k", action="store_true",
+                        help="also TF-IDF + LSA(100) + k-means told the number of labels")
     args = parser.parse_args(argv)
     if not BBC.exists():
         print(f"{BBC} is missing (../shared)", file=sys.stderr)
@@ -381,6 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(row(f"{'summaries' if short else 'posts'} seed {seed}", len(docs), f)
                   + f"   (the labels' own NMI against the blogs: "
                     f"{normalized_mutual_info_score(truth, owners):.3f})")
+            if args.told_k:
+                print(f"  TF-IDF + LSA + k-means told k={len(set(truth))}: NMI labels "
+                      f"{normalized_mutual_info_score(truth, told_k(docs, truth, seed)):.3f}")
             if args.show_topics:
                 show_topics(f)
         if len(results) > 1:
