@@ -60,10 +60,16 @@ def clean_html(markup: str, *, base: str | None = None,
 def _sanitised(markup: str, base: str | None) -> str:
     """Return clean_html's allow-listed ``markup``, before its litter is cleared."""
     markup = _paragraphs(bound_markup(markup))
+    if base and not _HREF_NAME.search(markup):
+        base = None  # no link to resolve: the sanitiser made once serves, not one a post
     try:
         return _nh3_clean(markup, ("rewrite_with_base", base) if base else None)
     except ValueError:  # a base the URL parser refuses: drop relative links instead
         return _nh3_clean(markup, "deny")
+
+
+# The only attribute the allow-list keeps that holds an address (a[href]).
+_HREF_NAME = re.compile("href", re.IGNORECASE)
 
 
 # Block elements the allow-list removes: their text would run into the next block's

@@ -86,6 +86,9 @@ def test_the_sanitiser_is_built_once_for_many_excerpts(monkeypatch: pytest.Monke
             assert clean_html(f"<p>Post {i} <a href='/x'>link</a></p>") == (
                 f'<p>Post {i} <a href="/x" rel="noopener ugc">link</a></p>')
             excerpt_html(f"<p>Post {i} <a href='/x'>link</a></p>", base="https://b.example/p/")
+            # Without a link there is nothing to resolve against each post's own address.
+            assert excerpt_html(f"<p>Post {i}, no link</p>", base=f"https://b.example/{i}/") == (
+                f"<p>Post {i}, no link</p>")
     finally:
         sanitize._cleaner.cache_clear()
     assert built == [None, ("rewrite_with_base", "https://b.example/p/")]
