@@ -195,6 +195,8 @@ def split_mixtures(vectors: np.ndarray, labels: np.ndarray, *, seed: int,
         rows = np.flatnonzero(labels == cluster)
         fitted = rows if len(rows) <= sample else np.sort(rng.choice(rows, size=sample,
                                                                     replace=False))
+        if len(np.unique(vectors[fitted].round(5), axis=0)) < 2:  # one text, many times
+            continue
         halves = KMeans(n_clusters=2, n_init=4, random_state=seed).fit(vectors[fitted])
         half = np.asarray(halves.predict(vectors[rows]))
         ends = normalize(halves.cluster_centers_)

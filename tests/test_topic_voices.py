@@ -368,6 +368,13 @@ def test_splitting_mixtures_keeps_misc_and_needs_two_topics() -> None:
     assert _same_groups(split[truth > 0], truth[truth > 0])
 
 
+def test_a_topic_of_one_text_many_times_is_left_whole() -> None:
+    vectors, truth = _subjects(6, first=120)
+    vectors[truth == 0] = vectors[truth == 0][0]  # a feed repeating one post (hostile input)
+    labels = truth.astype(np.intp)
+    assert (split_mixtures(vectors, labels, seed=0, sample=1500) == labels).all()
+
+
 def test_a_split_is_undone_when_a_piece_is_no_subject() -> None:
     docs, subject_of = voiced_corpus()
     settings = TopicSettings()
