@@ -4,10 +4,11 @@
 
 Runs ``aggregator.cli.main`` exactly as ``python -m aggregator`` would, with the
 functions that make up a build's stages wrapped in a timer (wall and CPU seconds, calls;
-a stage inside another counts in both). The timings are written to TIMINGS.json when the
-command ends. Names are looked up where they are defined and replaced everywhere they
-were imported, and names that do not exist (moved or renamed by a refactor) are skipped,
-so the list below can name more than one version's functions.
+a stage inside another counts in both; when it first started and last ended, and the
+process's memory high-water mark when it last ended, to place a peak). The timings are
+written to TIMINGS.json when the command ends. Names are looked up where they are defined
+and replaced everywhere they were imported, and names that do not exist (moved or renamed
+by a refactor) are skipped, so the list below can name more than one version's functions.
 
 Only the standard library is imported at the top: parse workers are spawned, and spawn
 runs the main script's top level again in each of them.
@@ -51,15 +52,36 @@ STAGES = [
     ("aggregator.workers", "release_memory"),
 ]
 
+# name -> [calls, wall s, CPU s, first start s, last end s, high-water MB at the last end]
 timings: dict[str, list[float]] = {}
+STARTED = time.perf_counter()  # the starts and ends are seconds from here
+
+
+def _hwm_mb() -> float:
+    """Return this process's memory high-water mark (VmHWM) in MB, 0 if unknown.
+
+    Read at each stage's end, it says which stage raised the build's own peak: the
+    first to end with the final figure (a stage inside another ends first).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 def _timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     def note(wall: float, cpu: float) -> None:
-        entry = timings.setdefault(name, [0, 0.0, 0.0])
+        end = time.perf_counter()
+        entry = timings.setdefault(name, [0, 0.0, 0.0, wall - STARTED, 0.0, 0.0])
         entry[0] += 1
-        entry[1] += time.perf_counter() - wall
+        entry[1] += end - wall
         entry[2] += time.process_time() - cpu
+        entry[4] = end - STARTED
+        entry[5] = _hwm_mb()
 
     if asyncio.iscoroutinefunction(func):
         @functools.wraps(func)
@@ -142,7 +164,9 @@ def main() -> int:
     try:
         return cli_main(argv)
     finally:
-        timings["total"] = [1, time.perf_counter() - started, time.process_time()]
+        end = time.perf_counter()
+        timings["total"] = [1, end - started, time.process_time(), started - STARTED,
+                            end - STARTED, _hwm_mb()]
         with open(out, "w") as f:
             json.dump(timings, f, indent=1)
 
