@@ -176,12 +176,19 @@ def stamp_clean_version(path: Path) -> None:
 # -- measuring ------------------------------------------------------------------------------
 
 
-def run_measured(command: list[str], log: Path) -> dict[str, float]:
-    """Run ``command`` in a fresh process; return wall, CPU (children too) and memory."""
+def run_measured(command: list[str], log: Path, samples: Path) -> dict[str, float]:
+    """Run ``command`` in a fresh process; return wall, CPU (children too) and memory.
+
+    Every sample of the tree's memory goes to ``samples`` (seconds, then the build's,
+    the parse workers' and the others' PSS in MB, tab-separated): set beside the stages'
+    starts and ends in the timings, they say which stage and process a peak was in.
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with log.open("w") as err:
         mem = tree_memory.run(command, stderr=err)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    samples.write_text("".join("\t".join(f"{v:.1f}" for v in row) + "\n"
+                               for row in mem.timeline))
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return {"exit": mem.code, "wall_s": mem.wall, "cpu_s": cpu, "peak_mb": mem.peak_mb,
             "build_hwm_mb": mem.build_hwm_mb, "workers_mb": mem.workers_peak_mb,
@@ -231,7 +238,8 @@ def bench(posts: int, args: argparse.Namespace) -> list[dict[str, object]]:
                            str(work / "site"), "--state", str(state), "--date",
                            when.isoformat(), "--allow-private-hosts", "--min-interval", "0"]
                 load = os.getloadavg()[0]
-                measured = run_measured(command, work / f"build-{day}.log")
+                measured = run_measured(command, work / f"build-{day}.log",
+                                        work / f"memory-{day}.tsv")
                 served = farm_stats(port=PORT)
             finally:
                 stop_farm(farm)
