@@ -27,7 +27,7 @@ from .syndication import Item, stable_id
 
 TOPIC_PAGE_POSTS = 30  # newest posts on a topic's page, with excerpts (all: its archive)
 HOME_TOPIC_POSTS = 3  # posts per topic on the home page (its newest, one per blog)
-HOME_TOPICS = 10  # topics previewed on the home page: it stays about ten phone screens
+HOME_TOPICS = 8  # topics previewed on the home page: it stays within ten phone screens
 BLOG_PAGE_POSTS = 30
 
 
