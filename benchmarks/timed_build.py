@@ -50,6 +50,31 @@ STAGES = [
     ("aggregator.staging", "swap_in"),
     ("aggregator.staging", "link_tree"),
     ("aggregator.workers", "release_memory"),
+    # Inside the stages above, to say which part of one grows with the history (#14):
+    # the topic stage's reads,
+    ("aggregator.topiccache", "fingerprint"),
+    ("aggregator.store", "Store.topic_model"),
+    ("aggregator.store", "Store.save_topic_model"),
+    ("aggregator.store", "Store.features"),
+    # the pages' parts (write_all's),
+    ("aggregator.pages", "Pages.__init__"),
+    ("aggregator.pages", "Site.__init__"),
+    ("aggregator.overview", "by_newest"),
+    ("aggregator.archive", "write_diamond_pages"),
+    ("aggregator.river", "write_river"),
+    ("aggregator.pageplan", "_write_topic_pages"),
+    ("aggregator.pages", "write_archive"),
+    ("aggregator.blogpages", "directory_page"),
+    ("aggregator.blogpages", "write_tag_pages"),
+    ("aggregator.feeditems", "write_feeds"),
+    ("aggregator.pageplan", "write_status"),
+    ("aggregator.buildjson", "build_json"),
+    ("aggregator.pages", "Pages.save_keys"),
+    ("aggregator.pages", "Files.prune"),
+    # one Pagefind run a bundle indexed again, and what the build does after the pages.
+    ("aggregator.searchindex", "_pagefind"),
+    ("aggregator.unchanged", "remember"),
+    ("aggregator.store", "Store.retire_texts"),
 ]
 
 # name -> [calls, wall s, CPU s, first start s, last end s, high-water MB at the last end]
