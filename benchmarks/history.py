@@ -205,6 +205,26 @@ def tree_size(root: Path) -> tuple[int, int]:
     return size, files
 
 
+def written_since(root: Path, since_ns: int) -> tuple[int, int, dict[str, int]]:
+    """Return the bytes and files under ``root`` written at or after ``since_ns``, and
+    the files of each top folder among them.
+
+    A page a build leaves unchanged keeps its mtime (it is the previous site's file,
+    linked), so on a next day this is what the build wrote: what a deploy uploads.
+    """
+    size = files = 0
+    parts: dict[str, int] = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            stat = os.lstat(os.path.join(folder, name))
+            if stat.st_mtime_ns >= since_ns:
+                size += stat.st_size
+                files += 1
+                top = Path(folder).relative_to(root).parts[:1]
+                parts[top[0] if top else "."] = parts.get(top[0] if top else ".", 0) + 1
+    return size, files, dict(sorted(parts.items()))
+
+
 def stages(path: Path) -> dict[str, tuple[int, float, float]]:
     try:
         data = json.loads(path.read_text())
@@ -238,6 +258,7 @@ def bench(posts: int, args: argparse.Namespace) -> list[dict[str, object]]:
                            str(work / "site"), "--state", str(state), "--date",
                            when.isoformat(), "--allow-private-hosts", "--min-interval", "0"]
                 load = os.getloadavg()[0]
+                since_ns = time.time_ns()
                 measured = run_measured(command, work / f"build-{day}.log",
                                         work / f"memory-{day}.tsv")
                 served = farm_stats(port=PORT)
@@ -250,6 +271,7 @@ def bench(posts: int, args: argparse.Namespace) -> list[dict[str, object]]:
                                   stdout=subprocess.DEVNULL).returncode
             export_s = time.perf_counter() - started
             site_bytes, site_files = tree_size(work / "site")
+            written_bytes, written_files, written_parts = written_since(work / "site", since_ns)
             report = _build_json(work / "site")
             row = {"posts": posts, "build": label, "load": round(load, 1), **measured,
                    "200s": served.get("200", 0), "304s": served.get("304", 0),
@@ -257,6 +279,8 @@ def bench(posts: int, args: argparse.Namespace) -> list[dict[str, object]]:
                    "failed": report.get("failed"),
                    "export_mb": export.stat().st_size / 1e6 if code == 0 else None,
                    "export_s": export_s, "site_mb": site_bytes / 1e6, "site_files": site_files,
+                   "written_mb": written_bytes / 1e6, "written_files": written_files,
+                   "written_parts": written_parts,
                    "build_json_mb": _size(work / "site/data/build.json") / 1e6,
                    "site_parts_mb": {p.name: round(tree_size(p)[0] / 1e6, 1)
                                      for p in sorted((work / "site").iterdir()) if p.is_dir()},
@@ -309,7 +333,8 @@ def table(rows: list[dict[str, object]]) -> str:
                           if v[1] >= 0.5)
         lines.append(f"\n{r['posts']:,} {r['build']}: {parts}; peak split {r.get('split')} "
                      f"at {r.get('peak_at_s', 0):.0f} s; site folders (MB) "
-                     f"{r.get('site_parts_mb')}")
+                     f"{r.get('site_parts_mb')}; written {r.get('written_files')} files "
+                     f"({float(r.get('written_mb') or 0):.1f} MB) {r.get('written_parts')}")
     return "\n".join(lines)
 
 
