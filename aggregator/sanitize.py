@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -389,22 +389,9 @@ def _decluttered(safe: str, drop: frozenset[str]) -> Iterator[str]:
     so what follows never changes a piece given: an excerpt reads only the pieces it
     needs, not the whole head of a long post (#14).
     """
-    line: list[_Node | str] = []  # the top-level line read so far: its inline nodes
-    after_line = False  # a kept line came last: the next one kept starts with a <br>
-    for node in _top_nodes(safe):
-        for kept in _declutter([node], drop):
-            if isinstance(kept, _Node) and (kept.tag == "br" or kept.tag in _BLOCK):
-                if _worth_a_line(line, drop):  # as _lines does, one line at a time
-                    yield _serialise([_BR, *line] if after_line else line)
-                    after_line = True
-                line = []
-                if kept.tag != "br":
-                    yield _serialise([kept])
-                    after_line = False
-            else:
-                line.append(kept)
-    if _worth_a_line(line, drop):
-        yield _serialise([_BR, *line] if after_line else line)
+    kept = (node for top in _top_nodes(safe) for node in _declutter([top], drop))
+    for piece in _kept_lines(kept, drop):
+        yield _serialise(piece)
 
 
 def _top_nodes(safe: str) -> Iterator[_Node | str]:
@@ -485,27 +472,31 @@ def _lines(nodes: list[_Node | str], drop: frozenset[str]) -> list[_Node | str]:
     A line is a run of inline content between ``<br>``s and blocks; the kept ones are
     joined by one ``<br>`` each (a blank line between them was a gap).
     """
-    groups: list[list[_Node | str] | _Node] = []
+    return [node for piece in _kept_lines(nodes, drop) for node in piece]
+
+
+def _kept_lines(nodes: Iterable[_Node | str],
+                drop: frozenset[str]) -> Iterator[list[_Node | str]]:
+    """Yield what :func:`_lines` keeps of ``nodes``, in order: each block, each kept line.
+
+    A line is given once the ``<br>`` or block after it is read, with the ``<br>`` that
+    joins it to the kept line before it, if any.
+    """
     line: list[_Node | str] = []
+    after_line = False  # a kept line came last: the next one kept starts with a <br>
     for node in nodes:
         if isinstance(node, _Node) and (node.tag == "br" or node.tag in _BLOCK):
-            groups.append(line)
+            if _worth_a_line(line, drop):
+                yield [_BR, *line] if after_line else line
+                after_line = True
             line = []
             if node.tag != "br":
-                groups.append(node)
+                yield [node]
+                after_line = False
         else:
             line.append(node)
-    groups.append(line)
-    out: list[_Node | str] = []
-    after_line = False
-    for group in groups:
-        if isinstance(group, _Node):
-            out.append(group)
-            after_line = False
-        elif _worth_a_line(group, drop):
-            out.extend([_BR, *group] if after_line else group)
-            after_line = True
-    return out
+    if _worth_a_line(line, drop):
+        yield [_BR, *line] if after_line else line
 
 
 def _worth_a_line(group: list[_Node | str], drop: frozenset[str]) -> bool:
