@@ -15,7 +15,8 @@ For each size, one after another (never two at once):
    addresses, with an ETag and a Last-Modified, answering 304 to either (feed_farm.Farm);
 3. **cold**: ``aggregator build --date END`` on a copy of that state, no site yet: every
    feed answers 200 (the state holds no validators), nothing is new, the topic model is
-   fitted and every page is written;
+   fitted and every page is written (``--retired``: on a state whose texts past the
+   window were retired first, as a site of that age, or its restored export, has them);
 4. **next day**: the farm now has one new post on each of 100 blogs (new ETags; the others
    answer 304), and ``aggregator build --date END+1`` runs on what the cold build left;
 5. after each build, ``aggregator state export`` of its state.
@@ -43,10 +44,14 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import history_corpus as corpus
 import tree_memory
 from feed_farm import Farm, FeedSpec, farm_stats
+
+if TYPE_CHECKING:
+    from aggregator.models import TextWindow
 
 END = date(2026, 11, 19)  # the history's last day: the cold build's --date
 PORT = 8767  # not feed_farm's, so both farms can be up
@@ -173,6 +178,22 @@ def stamp_clean_version(path: Path) -> None:
     # closed: the build opens it next
 
 
+def retire_history(path: Path, window: TextWindow | None = None) -> int:
+    """Retire the texts past the window, as the daily builds of that history would have.
+
+    A build keeps a post's text and excerpts only while the topic model or the diamonds
+    may read them (Store.retire_texts, after each build); the history is written without
+    any build, so every post still has them until the cold build retires 86% of them at
+    300,000. With ``--retired`` the cold build reads the state a site of that age has
+    (or restores from its export): return how many posts were retired.
+    """
+    from aggregator.store import Store
+    from aggregator.topiccache import text_window
+
+    with Store(path) as store:
+        return store.retire_texts(window or text_window(), datetime.combine(END, dtime(21), UTC))
+
+
 # -- measuring ------------------------------------------------------------------------------
 
 
@@ -248,6 +269,7 @@ def bench(posts: int, args: argparse.Namespace) -> list[dict[str, object]]:
         state = work / "state.db"
         shutil.copyfile(seeded, state)
         stamp_clean_version(state)
+        retired = retire_history(state) if args.retired else 0
         for day, label in ((0, "cold"), (1, "next day")):
             farm = start_farm(posts, day, args.latency)
             try:
@@ -273,7 +295,8 @@ def bench(posts: int, args: argparse.Namespace) -> list[dict[str, object]]:
             site_bytes, site_files = tree_size(work / "site")
             written_bytes, written_files, written_parts = written_since(work / "site", since_ns)
             report = _build_json(work / "site")
-            row = {"posts": posts, "build": label, "load": round(load, 1), **measured,
+            row = {"posts": posts, "build": label, "load": round(load, 1),
+                   "retired_before": retired if day == 0 else None, **measured,
                    "200s": served.get("200", 0), "304s": served.get("304", 0),
                    "new_posts": report.get("new_posts"), "stored": report.get("total_posts"),
                    "failed": report.get("failed"),
@@ -331,8 +354,10 @@ def table(rows: list[dict[str, object]]) -> str:
         parts = ", ".join(f"{k} {v[1]:g} s ({v[2]:g} CPU)" for k, v in
                           sorted(r["stages"].items(), key=lambda kv: -kv[1][1])  # type: ignore[union-attr]
                           if v[1] >= 0.5)
-        lines.append(f"\n{r['posts']:,} {r['build']}: {parts}; peak split {r.get('split')} "
-                     f"at {r.get('peak_at_s', 0):.0f} s; site folders (MB) "
+        retired = f" (texts retired before it: {r['retired_before']:,})" \
+            if r.get("retired_before") else ""
+        lines.append(f"\n{r['posts']:,} {r['build']}{retired}: {parts}; peak split "
+                     f"{r.get('split')} at {r.get('peak_at_s', 0):.0f} s; site folders (MB) "
                      f"{r.get('site_parts_mb')}; written {r.get('written_files')} files "
                      f"({float(r.get('written_mb') or 0):.1f} MB) {r.get('written_parts')}")
     return "\n".join(lines)
@@ -382,6 +407,9 @@ def main() -> None:
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "history-cache"),
                         help="where written histories are kept between runs")
     parser.add_argument("--work", default=None, help="where each size's run is made")
+    parser.add_argument("--retired", action="store_true",
+                        help="retire the written history's texts past the window before the "
+                             "cold build, as daily builds would have")
     parser.add_argument("--keep", default=None,
                         help="copy each run's state, logs and timings here (not the site)")
     args = parser.parse_args()

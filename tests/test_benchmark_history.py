@@ -4,7 +4,8 @@ benchmarks/history.py is run by hand, and its numbers decide what the build's ow
 change: which stage raised the build's peak (timed_build.py: each stage's first start,
 last end, and the build's high-water mark when it ended), which process held the tree's
 memory over time (the samples kept beside the timings), and how much of the site a
-next-day build wrote again (an unchanged page keeps its mtime). These check the helpers
+next-day build wrote again (an unchanged page keeps its mtime); and, with ``--retired``,
+the written history is as daily builds would have left it. These check the helpers
 on real processes and real files, not on a build: a build at these sizes is the
 benchmark itself.
 """
@@ -17,10 +18,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from aggregator.models import Feed, Post, TextWindow
+from aggregator.store import Store
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -102,3 +107,26 @@ def test_the_tree_memory_samples_are_kept(history: ModuleType, tmp_path: Path) -
     assert all(len(row) == 4 for row in rows)  # seconds, build, workers, others
     assert [row[0] for row in rows] == sorted(row[0] for row in rows)
     assert max(row[1] for row in rows) >= 25  # the 30 MB the command held, as its PSS
+
+
+def test_a_retired_history_keeps_the_texts_only_inside_the_window(
+        history: ModuleType, tmp_path: Path) -> None:
+    feed = "https://a.example/feed"
+    last = datetime.combine(history.END, datetime.min.time(), UTC)
+    posts = [Post(feed_url=feed, guid=f"g{n}", link=f"https://a.example/{n}/",
+                  title=f"Post {n}", published=last - timedelta(days=n), excerpt=f"e {n}",
+                  excerpt_html=f"<p>e {n}</p>", text="words of the post",
+                  topic_text="words post") for n in range(6)]  # one a day up to END
+    state = tmp_path / "state.db"
+    with Store(state) as store:
+        store.sync_feeds([Feed(url=feed)], last)
+        store.record_success(feed, now=last, status=200, etag=None, last_modified=None,
+                             posts=posts)
+
+    # The 2 newest, and any post of the 3 days before the history's last build (its
+    # evening: g3 is 3 days and 21 hours older).
+    assert history.retire_history(state, TextWindow(posts=2, days=3)) == 3
+
+    with Store(state) as store:
+        kept = {p.guid: bool(p.text and p.excerpt_html) for p in store.posts()}
+    assert kept == {"g0": True, "g1": True, "g2": True, "g3": False, "g4": False, "g5": False}
