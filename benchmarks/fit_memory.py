@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import random
 import resource
 import sys
 import threading
@@ -110,22 +109,7 @@ class Sampler:
 
 def _post_parts(blog: corpus.Blog, number: int) -> tuple[str, str]:
     """Return the title and the HTML of ``blog``'s post ``number``, as item_xml makes them."""
-    rng = random.Random(f"1-{blog.index}-{number}")
-    subject = blog.subjects[0] if len(blog.subjects) == 1 or rng.random() < 0.7 \
-        else blog.subjects[1]
-    pool = corpus.paragraphs()[subject]
-    target = rng.randint(200, 900)
-    parts: list[str] = []
-    words = 0
-    while words < target:
-        paragraph = pool[rng.randrange(len(pool))]
-        if rng.random() < 0.15:
-            paragraph = f"{rng.choice(blog.phrases).capitalize()}, {paragraph[0].lower()}" \
-                        f"{paragraph[1:]}"
-        parts.append(paragraph)
-        words += len(paragraph.split())
-    parts.append(blog.sign_off.format(first=blog.first, last=blog.last, place=blog.place))
-    title = " ".join(parts[0].split()[:rng.randint(5, 10)]).rstrip(",.;:")
+    title, parts = corpus.post_parts(blog, number)
     return title, "".join(f"<p>{p}</p>" for p in parts)
 
 

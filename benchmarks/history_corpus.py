@@ -124,6 +124,18 @@ def make_blogs(posts: int, *, blogs: int = 1000, end: date, years: float = 4.0,
 
 def item_xml(blog: Blog, number: int, published: datetime, *, seed: int = 1) -> str:
     """Return the RSS ``<item>`` of ``blog``'s post ``number``: the same bytes every time."""
+    title, parts = post_parts(blog, number, seed=seed)
+    html = "".join(f"<p>{escape(p)}</p>" for p in parts)
+    link = f"https://blog{blog.index}.example/{published:%Y/%m}/{number}/"
+    return (f"<item><title>{escape(title)}</title><link>{link}</link>"
+            f'<guid isPermaLink="false">blog{blog.index}-{number}</guid>'
+            f"<pubDate>{format_datetime(published, usegmt=True)}</pubDate>"
+            f"<author>{blog.first.lower()}@blog{blog.index}.example ({blog.first} "
+            f"{blog.last})</author><description>{escape(html)}</description></item>")
+
+
+def post_parts(blog: Blog, number: int, *, seed: int = 1) -> tuple[str, list[str]]:
+    """Return the title and the paragraphs of ``blog``'s post ``number``, the same each time."""
     rng = random.Random(f"{seed}-{blog.index}-{number}")
     subject = blog.subjects[0] if len(blog.subjects) == 1 or rng.random() < 0.7 \
         else blog.subjects[1]
@@ -140,13 +152,7 @@ def item_xml(blog: Blog, number: int, published: datetime, *, seed: int = 1) -> 
         words += len(paragraph.split())
     parts.append(blog.sign_off.format(first=blog.first, last=blog.last, place=blog.place))
     title = " ".join(parts[0].split()[:rng.randint(5, 10)]).rstrip(",.;:")
-    html = "".join(f"<p>{escape(p)}</p>" for p in parts)
-    link = f"https://blog{blog.index}.example/{published:%Y/%m}/{number}/"
-    return (f"<item><title>{escape(title)}</title><link>{link}</link>"
-            f'<guid isPermaLink="false">blog{blog.index}-{number}</guid>'
-            f"<pubDate>{format_datetime(published, usegmt=True)}</pubDate>"
-            f"<author>{blog.first.lower()}@blog{blog.index}.example ({blog.first} "
-            f"{blog.last})</author><description>{escape(html)}</description></item>")
+    return title, parts
 
 
 def feed_xml(blog: Blog, items: list[str]) -> bytes:
