@@ -11,7 +11,9 @@ topics are passed in, so the same input always gives the same topics. The steps:
     | LSA + L2 normalise
     | consensus k-means   -> k from the data, tiny or loose clusters into "misc" (consensus.py)
     | catch-alls split    -> a topic over 30% with structure, or any topic that is two
-                             subjects (consensus.split_large, split_mixtures)
+                             subjects (consensus.split_large, split_mixtures); a topic
+                             of most posts is found its own topics (_subjects_of_large),
+                             each kept if it is a subject several blogs write and can be named
     | >= 3 blogs a topic  -> a cluster of fewer blogs is dissolved (_shared_by_blogs)
     | nearest neighbours  -> cross-posts (near-identical text on two blogs), related reading
                              (similar.py)
@@ -233,6 +235,9 @@ def _model_language(language: str, docs: list[Document], texts: list[str], *, se
         labels = _named_pieces(labels, split_mixtures(vectors, labels, seed=seed,
                                                       sample=settings.sample),
                                space, sources, language, settings.min_topic_blogs)
+        labels = _named_pieces(labels, _subjects_of_large(vectors, labels, seed=seed,
+                                                          min_size=min_size, settings=settings),
+                               space, sources, language, settings.min_topic_blogs)
         labels = _shared_by_blogs(vectors, labels, sources, settings.min_topic_blogs)
     index, similarity = neighbours(vectors, labels, count=settings.related_count + 8)
     cosines = neighbour_cosines(docs, space.plain, index)  # once, for copies and related
@@ -330,6 +335,38 @@ def _shared_by_blogs(vectors: np.ndarray, labels: np.ndarray, sources: np.ndarra
     near = closeness[np.arange(len(dissolved)), best] > overall
     labels[dissolved[near]] = np.array(kept)[best[near]]
     return labels
+
+
+def _subjects_of_large(vectors: np.ndarray, labels: np.ndarray, *, seed: int, min_size: int,
+                       settings: TopicSettings) -> np.ndarray:
+    """Return ``labels`` with a topic of most of the posts cut into its own topics.
+
+    :func:`consensus.split_large` splits a large topic only when its pieces are about as
+    distinct as the topics beside them. Beside a few blogs whose subjects stand far apart
+    (three podcasts on phonics, study habits, robotics), the many blogs writing on
+    ordinary school subjects can look like one topic of three quarters of the posts
+    ("Term, teacher & answer"), though alone they are nine. A topic holding more than
+    half of the posts is no subject but the rest of the corpus: it is found its topics
+    the way a corpus is (k from the data, no group over the largest share where a
+    long-lived cut allows it); its first group keeps its label. The caller keeps only the
+    pieces that are subjects (:func:`_named_pieces`). A large topic beside others of its
+    size (three subjects of a third each) is left to split_large.
+    """
+    out = labels.copy()
+    next_label = int(labels.max(initial=-1)) + 1
+    for cluster in sorted(set(labels.tolist()) - {-1}):
+        rows = np.flatnonzero(labels == cluster)
+        if 2 * len(rows) <= len(labels):
+            continue
+        inner, _ = consensus(vectors[rows], seed=seed, min_size=min_size,
+                             sample=settings.sample, runs=settings.runs,
+                             max_k=settings.max_topics,
+                             max_share=settings.max_topic_share * len(labels) / len(rows))
+        groups = sorted(set(inner.tolist()) - {-1})
+        for group in groups[1:]:
+            out[rows[inner == group]] = next_label
+            next_label += 1
+    return out
 
 
 def _named_pieces(before: np.ndarray, after: np.ndarray, space: TermSpace,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from dataclasses import replace
@@ -9,7 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import yaml
 
+from aggregator.cli import main
 from aggregator.consensus import gap, split_large, split_mixtures
 from aggregator.errors import AggregatorError
 from aggregator.models import Post, Topic
@@ -22,9 +25,13 @@ from aggregator.topics import (
     _clean_all,
     _named_pieces,
     _sources,
+    _subjects_of_large,
     find_topics,
 )
 from aggregator.vocabulary import detect_language, language_name, pick_terms
+
+from .conftest import FeedServer, serve_sample
+from .litter import LITTER_DAY, litter_feeds_yaml, serve_litter
 
 # Sentences of three subjects; every blog below writes on two of them.
 SUBJECT_SENTENCES = {
@@ -375,6 +382,21 @@ def test_a_topic_of_one_text_many_times_is_left_whole() -> None:
     assert (split_mixtures(vectors, labels, seed=0, sample=1500) == labels).all()
 
 
+def test_a_catch_all_beside_far_apart_subjects_is_found_its_own_topics() -> None:
+    # Three small subjects far from everything (podcasts on one narrow subject each), and
+    # 80% of the posts on four ordinary subjects that, beside them, look like one topic.
+    rng = np.random.default_rng(21)
+    tight, _ = _blobs(rng, [20, 20, 20], spread=0.05)
+    broad, subject = _blobs(rng, [60, 60, 60, 60], spread=0.4)
+    vectors = np.vstack([tight, broad])
+    labels = np.array([0] * 20 + [1] * 20 + [2] * 20 + [3] * 240, dtype=np.intp)
+    settings = TopicSettings()
+    found = _subjects_of_large(vectors, labels, seed=0, min_size=3, settings=settings)
+    assert (found[:60] == labels[:60]).all()
+    assert np.bincount(found[found >= 0]).max() <= settings.max_topic_share * len(found)
+    assert _same_groups(found[60:], subject)  # the four subjects, found again
+
+
 def test_a_split_is_undone_when_a_piece_is_no_subject() -> None:
     docs, subject_of = voiced_corpus()
     settings = TopicSettings()
@@ -422,6 +444,28 @@ def test_a_label_never_ends_on_a_word_that_cannot_name_a_subject() -> None:
     # Other languages are left as they are: the lexicon is English.
     assert pick_terms(np.array([2.0, 1.0]), ["forget", "spielt"], "de", 2) == \
         ["forget", "spielt"]
+
+
+# -- Many blogs beside a few far-apart ones, built for real ---------------------------------
+
+def test_no_topic_holds_most_posts_beside_far_apart_podcasts(tmp_path: Path,
+                                                             feed_server: FeedServer) -> None:
+    """The demo's 28 blogs and the 9 litter feeds (podcasts on narrow subjects), one site.
+
+    Before, the podcasts' three subjects stood so far apart that the demo's blogs were one
+    topic of 257 of the 339 posts, "Term, teacher & answer".
+    """
+    listed = yaml.safe_load(serve_sample(feed_server, LITTER_DAY))
+    listed["feeds"] += yaml.safe_load(litter_feeds_yaml(serve_litter(feed_server)))["feeds"]
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(yaml.safe_dump(listed), "utf-8")
+    site, state = tmp_path / "site", tmp_path / "state.db"
+    assert main(["build", "--feeds", str(feeds), "--out", str(site), "--state", str(state),
+                 "--date", LITTER_DAY, "--allow-private-hosts", "--min-interval", "0"]) == 0
+    built = json.loads((site / "data" / "build.json").read_text("utf-8"))
+    posts = sum(len(t["posts"]) for t in built["topics"]) + len(built["misc"])
+    assert max(len(t["posts"]) for t in built["topics"]) <= 0.3 * posts
+    assert len(built["misc"]) <= 0.25 * posts
 
 
 # -- The real feeds of ../shared (52 publishers, 13 languages) ----------------------------
