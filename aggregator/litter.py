@@ -113,9 +113,11 @@ _LITTER_LINE = re.compile(
             this\s+episode|episode|audio|mp3|in\s+(?:a\s+)?new\s+window))*
         (?:\s*[|·•]\s*(?:play|listen|download|embed|subscribe)(?:\s+\w+){0,3})*
         (?:\s*\(\s*duration\b[^)]*\))?
-      | (?:duration|length|running\s+time|run\s+time)\s*:?\s*
+      | (?:(?:episode|ep\.?)\s*\#?\s*\d+\s*[|·•,:–—-]\s*)?
+        (?:duration|length|running\s+time|run\s+time)\s*:?\s*
         \d{1,3}(?::\d{2}){1,2}(?:\s*(?:minutes|mins?|min\.|hours?|hrs?))?
         (?:\s*[-–—,(]*\s*[\d.,]+\s*[kmg]i?b\W*)?
+      | the\s+post\s+.{1,150}?\s+appeared\s+first\s+on\s+\S+(?:\s+\S+){0,5}
       | \d{1,3}(?::\d{2}){1,2}\s*(?:minutes|mins?|min\.)?
         (?:\s*\(?\s*[\d.,]+\s*[kmg]i?b\s*\)?)?
       | \d{1,3}\s*(?:minutes|mins?)\s*\(\s*[\d.,]+\s*[kmg]i?b\s*\)
@@ -140,8 +142,9 @@ _LITTER_LINE = re.compile(
 def is_litter_line(line: str) -> bool:
     """Return whether a whole line of text is a media player's or share widget's litter.
 
-    "AUDIO", "Duration: 8:03", "23:42 minutes (21.7 MB)", "Tweet", "Share this:",
-    "Like Loading...", "Facebook | Twitter": lines a feed adds around a post.
+    "AUDIO", "Duration: 8:03", "Episode 40 · Duration: 20:00", "23:42 minutes (21.7 MB)",
+    "Tweet", "Share this:", "Like Loading...", "Facebook | Twitter", WordPress's "The post
+    X appeared first on Y.": lines a feed adds around a post.
     """
     line = line.strip()
     return bool(line) and len(line) <= 200 and _LITTER_LINE.match(line) is not None

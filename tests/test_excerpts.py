@@ -246,9 +246,22 @@ def test_tracker_hosts_and_paths(url: str, tracker: bool) -> None:
     "Podcast: Play in new window | Download (Duration: 23:42 — 21.7MB)",
     "Subscribe: Apple Podcasts | Android | RSS", "(21.7 MB)", "Facebook | Twitter",
     "Click to share on Twitter (Opens in new window)", "Tweet Share Pin", "Share on Facebook",
+    "Episode 40 · Duration: 20:00", "Ep. 7 | Running time: 1:02:13",
+    "The post Why we sound out before we guess appeared first on Phonics Corner.",
 ])
 def test_more_player_and_share_lines(line: str) -> None:
     assert is_litter_line(line)
+
+
+def test_a_summary_only_post_shows_no_show_notes_or_appeared_first_line() -> None:
+    # What summary-only WordPress podcasts send: a format line, a cut summary, the footer.
+    summary = ("<p>Episode 40 · Duration: 20:00</p><p>Flash a card with five dots and most "
+               "adults say five at once. [&#8230;]</p><p>The post <a href='https://n.example/'>"
+               "Dot cards</a> appeared first on Number Sense Notebook.</p>")
+    plain, markup = post_excerpts(summary, "", base="https://n.example/")
+    for shown in (plain, markup):
+        assert "Flash a card" in shown
+        assert "Duration" not in shown and "appeared first" not in shown
 
 
 @pytest.mark.parametrize("line", [
@@ -256,6 +269,8 @@ def test_more_player_and_share_lines(line: str) -> None:
     "Print out the worksheet before the lesson.", "Time: 7:10pm, in the hall.",
     "Audio books helped our reluctant readers.", "More", "Twitter changed how I teach.",
     "The lesson took 45 minutes (and a lot of patience).",
+    "Episode 40 of our journey began with a question about phonics.",
+    "The post office appeared first on our list of visits, then the library and the park.",
 ])
 def test_a_sentence_is_never_litter(line: str) -> None:
     assert not is_litter_line(line)
