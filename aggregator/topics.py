@@ -378,9 +378,12 @@ def _named_pieces(before: np.ndarray, after: np.ndarray, space: TermSpace,
     by, is no subject (often the vaguer half of a topic: posts that say little), and would
     only go to misc. Its topic is then kept whole.
     """
+    pieces = sorted(set(after.tolist()) - set(before.tolist()))
+    if not pieces:  # nothing was split: the usual case
+        return after
     out = after.copy()
     total = np.asarray(space.tfidf.sum(axis=0)).ravel()
-    for piece in sorted(set(after.tolist()) - set(before.tolist())):
+    for piece in pieces:
         rows = np.flatnonzero(after == piece)
         parent = int(before[rows[0]])
         kept = np.flatnonzero(after == parent)
