@@ -25,6 +25,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from datetime import time as dtime
@@ -59,6 +60,7 @@ from .models import (
     ParsedFeed,
     Post,
     Skipped,
+    TopicModel,
 )
 from .render import DEFAULT_BASE_URL, SiteContent, StagedSite, write_site
 from .store import Store
@@ -215,19 +217,11 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
             log.info("New posts put in the current topics; the model is fitted again weekly")
         store.save_topics(model.topics, now)
         # A cross-post is shown once, as the copy topics.py kept, crediting the other blogs.
-        feed_of = {p.uid: p.feed_url for p in posts}
-        also_on = {kept: [feed_of[u] for u in uids] for kept, uids in model.duplicates.items()}
         copies = {u for uids in model.duplicates.values() for u in uids}
-        shown = [p for p in posts if p.uid not in copies]
-        topic_of = {uid: t.slug for t in model.topics for uid in t.post_uids}
-        diamonds = pick_diamonds(shown, topic_of=topic_of, history=store.features(),
-                                 now=now, seed=seed, excluded_feeds=dead,
-                                 joined=joined_dates(blogs, states),
-                                 duplicates=model.duplicates,
-                                 running=store.running_counts(),
-                                 settings=options.diamonds)
-        store.record_diamonds(now.date(), diamonds, posts={p.uid: p for p in posts},
-                              blog_titles={b.url: b.title for b in blogs})
+        feed_of = {p.uid: p.feed_url for p in posts if p.uid in copies}
+        also_on = {kept: [feed_of[u] for u in uids] for kept, uids in model.duplicates.items()}
+        diamonds = _todays_diamonds(store, posts, model, copies, blogs=blogs, states=states,
+                                    dead=dead, now=now, seed=seed, settings=options.diamonds)
         history = store.features()
         last_posts = newest_post_dates(posts)  # dormant blogs, on the status page (#17)
 
@@ -260,6 +254,28 @@ def _update_and_write(options: BuildOptions, *, on_feed: ProgressHook | None,
         if retired:
             log.info("%d posts past the text window keep only what lists them", retired)
     return report, staged
+
+
+def _todays_diamonds(store: Store, posts: Sequence[Post], model: TopicModel,
+                     copies: AbstractSet[str], *, blogs: Sequence[Blog],
+                     states: Mapping[str, FeedState], dead: frozenset[str], now: datetime,
+                     seed: int, settings: DiamondSettings) -> list[Diamond]:
+    """Pick today's diamonds among ``posts`` (cross-post copies left out) and store them.
+
+    What the draw looks posts up by (every post's topic, at 300,000 posts two dicts of
+    20 MB each) is let go on return, before the pages are written (#14).
+    """
+    shown = [p for p in posts if p.uid not in copies]
+    topic_of = {uid: t.slug for t in model.topics for uid in t.post_uids}
+    diamonds = pick_diamonds(shown, topic_of=topic_of, history=store.features(),
+                             now=now, seed=seed, excluded_feeds=dead,
+                             joined=joined_dates(blogs, states), duplicates=model.duplicates,
+                             running=store.running_counts(), settings=settings)
+    picked = {d.post_uid for d in diamonds}
+    store.record_diamonds(now.date(), diamonds,
+                          posts={p.uid: p for p in posts if p.uid in picked},
+                          blog_titles={b.url: b.title for b in blogs})
+    return diamonds
 
 
 def _keep_pages(store: Store, inputs: Inputs, reports: Sequence[FeedReport],

@@ -14,7 +14,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import archive, blogpages, feeditems, river, surprise, syndication
-from .buildjson import build_json, previous_listing
+from .buildjson import build_json_parts, previous_listing
 from .health import for_how_long
 from .models import MISC_LABEL, MISC_SLUG, BuildReport, Post, StoredTopic, Topic
 from .overview import QUIET_AFTER_DAYS, by_newest, preview
@@ -83,7 +83,8 @@ def write_status(page: Pages, report: BuildReport, key: str, *, kept: bool = Fal
          for_how_long=lambda since: for_how_long(since, page.content.generated),
          dormant_days=blogpages.DORMANT_DAYS)
     shown = previous_listing(page.out) if kept else None
-    page.write("data/build.json", build_json(report, page.site, pages_key=key, listing=shown))
+    page.files.write_parts("data/build.json", build_json_parts(report, page.site, pages_key=key,
+                                                              listing=shown))
 
 
 def write_all(content: SiteContent, report: BuildReport, out: Path, key: str) -> SearchPlan:

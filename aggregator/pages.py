@@ -11,10 +11,11 @@ import contextlib
 import functools
 import hashlib
 import json
+import operator
 import os
 import stat
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from .text import excerpt
 GIST_CHARS = 140  # a compact list's excerpt: about one line (CSS cuts it to one)
 
 PageWriter = Callable[..., None]
+_UID, _PUBLISHED = operator.attrgetter("uid"), operator.attrgetter("published")
+_WRITE_BATCH = 1 << 16  # characters of a streamed file written at once (Files.write_parts)
 
 
 def templates_dir() -> Path:
@@ -71,6 +74,41 @@ class Files:
         target.unlink(missing_ok=True)
         target.write_bytes(data)
         self.changed.add(path)
+
+    def write_parts(self, path: str, parts: Iterable[str]) -> None:
+        """Write the text made of ``parts`` to ``path`` as :meth:`write_bytes` would.
+
+        The text is never held whole: it is written as it comes (beside ``path``), then
+        kept in its place if its bytes differ from the file there, or dropped if not.
+        """
+        target = self.out / path
+        self.written.add(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as out:
+                batch: list[str] = []
+                size = 0
+                for part in parts:
+                    batch.append(part)
+                    size += len(part)
+                    if size >= _WRITE_BATCH:
+                        out.write("".join(batch))
+                        batch, size = [], 0
+                out.write("".join(batch))
+            try:
+                info = target.lstat()
+                same = (stat.S_ISREG(info.st_mode) and info.st_size == partial.stat().st_size
+                        and _same_bytes(target, partial))
+            except OSError:
+                same = False  # not there yet (or unreadable)
+            if same:
+                return
+            # A new entry in the folder: never written through a link to the published site.
+            os.replace(partial, target)
+            self.changed.add(path)
+        finally:
+            partial.unlink(missing_ok=True)
 
     def keep(self, path: str) -> bool:
         """Keep the file at ``path`` as the previous site had it; False if there is none."""
@@ -117,8 +155,11 @@ class Site:
 
     def posts_of(self, uids: Sequence[str], limit: int | None = None) -> list[Post]:
         """Return the stored posts of ``uids``, newest first, at most ``limit``."""
-        posts = sorted((self.posts[u] for u in uids if u in self.posts),
-                       key=lambda p: (p.published, p.uid), reverse=True)
+        posts = [self.posts[u] for u in uids if u in self.posts]
+        # By (published, uid), in two stable sorts: a key tuple for each post was 19 MB
+        # at once for a topic of 300,000 posts (#14).
+        posts.sort(key=_UID, reverse=True)
+        posts.sort(key=_PUBLISHED, reverse=True)
         return posts[:limit] if limit else posts
 
     def absolute(self, path: str) -> str:
@@ -161,7 +202,7 @@ class Pages:
         self.keys: dict[str, str] = {}  # this build's page keys (:meth:`unless_unchanged`)
         self._salt = f"{templates_digest()}\n{_code_digest()}\n{site.base_url}\n"
         self._previous_keys: dict[str, str] | None = None
-        self._shown: dict[str, str] = {}  # a post as an archive shows it (fingerprint)
+        self._shown: dict[str, str] = {}  # a digest of a post as an archive shows it
         env = Environment(
             loader=FileSystemLoader(templates_dir()),
             autoescape=True,
@@ -214,13 +255,19 @@ class Pages:
         return False
 
     def fingerprint(self, post: Post) -> str:
-        """Return what an archive page shows of ``post``, as one line of text."""
+        """Return a digest of what an archive page shows of ``post`` (32 hex digits).
+
+        A post is on three archives (its topic's, its blog's, the river's), so each one's
+        is kept for the build: as a digest, not the line it digests, since the build
+        keeps one for every post (at 300,000 posts the lines were 60 MB, #14).
+        """
         found = self._shown.get(post.uid)
-        if found is None:  # a post is on three archives: its topic's, its blog's, the river's
+        if found is None:
             blog = self.site.blogs[post.feed_url]
-            found = self._shown[post.uid] = "\x1f".join((
+            found = self._shown[post.uid] = hashlib.blake2b("\x1f".join((
                 post.uid, post.title, post.link, post.published.isoformat(), str(post.dated),
-                post.language or "", blog.title, blog.slug))
+                post.language or "", blog.title, blog.slug)).encode(),
+                digest_size=16).hexdigest()
         return found
 
     def save_keys(self) -> None:
@@ -230,6 +277,17 @@ class Pages:
     def write(self, path: str, text: str) -> None:
         """Write ``text`` to ``path`` (:meth:`Files.write_bytes`)."""
         self.files.write_bytes(path, text.encode("utf-8"))
+
+
+def _same_bytes(one: Path, other: Path) -> bool:
+    """Return whether the files ``one`` and ``other`` hold the same bytes."""
+    with one.open("rb") as a, other.open("rb") as b:
+        while True:
+            chunk = a.read(1 << 20)
+            if chunk != b.read(1 << 20):
+                return False
+            if not chunk:
+                return True
 
 
 def _read_keys(path: Path) -> dict[str, str]:
